@@ -7,7 +7,17 @@ from workbench.domain.amounts import (
     sol_to_lamports,
     to_raw,
 )
-from workbench.domain.market import TIMEFRAMES, Bar, Pair, Quote, Trade, timeframe_seconds
+from workbench.domain.market import (
+    TIMEFRAMES,
+    Bar,
+    Pair,
+    Quote,
+    QuoteRequest,
+    SwapPlan,
+    TokenBalanceChange,
+    Trade,
+    timeframe_seconds,
+)
 from workbench.domain.orders import (
     ORDER_STATUS_DESC,
     Fill,
@@ -32,8 +42,11 @@ __all__ = [
     "OrderStatus",
     "Pair",
     "Quote",
+    "QuoteRequest",
     "Side",
+    "SwapPlan",
     "Token",
+    "TokenBalanceChange",
     "Trade",
     "from_raw",
     "lamports_to_sol",

@@ -5,10 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
 from workbench.domain.tokens import Token
 from workbench.errors import BadPriceError
 
-__all__ = ["TIMEFRAMES", "Bar", "Pair", "Quote", "Trade", "timeframe_seconds"]
+__all__ = [
+    "TIMEFRAMES",
+    "Bar",
+    "Pair",
+    "Quote",
+    "QuoteRequest",
+    "SwapPlan",
+    "TokenBalanceChange",
+    "Trade",
+    "timeframe_seconds",
+]
 
 TIMEFRAMES: dict[str, int] = {
     "1s": 1, "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800,
@@ -116,3 +129,50 @@ class Trade:
     quote_amount: Decimal
     signature: str | None = None
     slot: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteRequest:
+    """Ask a venue how much ``output_mint`` it gives for ``in_amount_raw`` of ``input_mint``.
+
+    Attributes:
+        input_mint / output_mint: base58 mint addresses.
+        in_amount_raw: exact input in base units.
+        slippage_bps: tolerated slippage; sets the quote's ``min_out_amount_raw``.
+    """
+
+    input_mint: str
+    output_mint: str
+    in_amount_raw: int
+    slippage_bps: int = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SwapPlan:
+    """What a venue needs executed for a quote: instructions to put in one transaction.
+
+    Attributes:
+        venue: venue name.
+        quote: the quote it executes.
+        instructions: the swap instructions (compute-budget, memo and tip are added by the
+            transaction builder, not the venue).
+        lookup_tables: address lookup table accounts the instructions need (v0 transactions).
+        prebuilt_tx: a whole unsigned/partially signed transaction when the venue returns one
+            (Jupiter ``/swap``, Ultra ``/order``), serialized bytes; None otherwise.
+    """
+
+    venue: str
+    quote: Quote
+    instructions: tuple[Instruction, ...] = ()
+    lookup_tables: tuple[Pubkey, ...] = ()
+    prebuilt_tx: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenBalanceChange:
+    """An owner's change in one mint across a confirmed transaction (post - pre), base units."""
+
+    owner: str
+    mint: str
+    delta_raw: int
+    decimals: int
