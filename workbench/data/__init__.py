@@ -1,0 +1,1 @@
+"""Market data: sources, decoders, candles, depth, the lake loader and replay."""
