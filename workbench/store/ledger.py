@@ -1,0 +1,489 @@
+"""Repository functions over the ledger: orders, fills, risk events, audit, control, runs.
+
+Writers take domain objects or plain values and return what was stored; readers return
+DataFrames (newest first where a screen shows them that way) for notebooks and dashboards.
+Every write is its own transaction, so a crash leaves either the whole row or nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workbench.domain import Fill, Order, OrderStatus
+from workbench.errors import StoreError
+from workbench.store.db import Store
+from workbench.store.models import (
+    AuditLog,
+    BalanceSnapshot,
+    ControlCommand,
+    EngineState,
+    EquitySnapshot,
+    FillRow,
+    JobRun,
+    ModelVersion,
+    OrderRow,
+    PositionRow,
+    RiskEvent,
+    StrategyConfig,
+)
+
+__all__ = [
+    "audit",
+    "claim_commands",
+    "finish_command",
+    "finish_job_run",
+    "get_state",
+    "load_audit",
+    "load_balances",
+    "load_commands",
+    "load_equity",
+    "load_fills",
+    "load_job_runs",
+    "load_models",
+    "load_orders",
+    "load_positions",
+    "load_risk_events",
+    "load_strategy_configs",
+    "open_orders",
+    "record_risk_event",
+    "register_model",
+    "save_balances",
+    "save_equity",
+    "save_fill",
+    "save_order",
+    "save_positions",
+    "save_strategy_config",
+    "set_model_status",
+    "set_order_status",
+    "set_state",
+    "set_strategy_enabled",
+    "start_job_run",
+    "submit_command",
+]
+
+
+def _now() -> int:
+    return time.time_ns()
+
+
+def _frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _ts_cols(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
+    for name in names:
+        if name in frame:
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
+
+
+# -- orders and fills -------------------------------------------------------------------------
+
+
+def save_order(store: Store, order: Order, *, status: OrderStatus = OrderStatus.NEW,
+               mode: str = "paper", reason: str | None = None) -> None:
+    """Record an order (its intent) before anything is sent.
+
+    Raises:
+        StoreError: an order with this client order id already exists.
+    """
+    now = _now()
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(OrderRow).values(
+                client_order_id=order.client_order_id, strategy=order.strategy,
+                symbol=order.symbol, side=str(order.side), amount=order.amount,
+                price=order.price, max_slippage_bps=order.max_slippage_bps, venue=order.venue,
+                reduce_only=order.reduce_only, mode=mode, status=str(status), reason=reason,
+                ts_created=order.ts_init or now, ts_updated=now,
+            ))
+    except IntegrityError:
+        raise StoreError(
+            f"Order {order.client_order_id} is already in the ledger; client order ids are "
+            "unique, so the order was not recorded twice."
+        ) from None
+
+
+def set_order_status(
+    store: Store,
+    client_order_id: str,
+    status: OrderStatus,
+    *,
+    reason: str | None = None,
+    signature: str | None = None,
+    signed_tx: bytes | None = None,
+    last_valid_block_height: int | None = None,
+    venue: str | None = None,
+) -> None:
+    """Move an order along its lifecycle, keeping the signed bytes once they exist.
+
+    Raises:
+        StoreError: no such order.
+    """
+    values: dict[str, Any] = {"status": str(status), "ts_updated": _now()}
+    for key, value in (("reason", reason), ("signature", signature), ("signed_tx", signed_tx),
+                       ("last_valid_block_height", last_valid_block_height), ("venue", venue)):
+        if value is not None:
+            values[key] = value
+    with store.engine.begin() as conn:
+        res = conn.execute(
+            update(OrderRow).where(OrderRow.client_order_id == client_order_id).values(**values)
+        )
+    if res.rowcount == 0:
+        raise StoreError(f"No order {client_order_id!r} in the ledger to update.")
+
+
+def save_fill(store: Store, fill: Fill, *, strategy: str | None = None) -> bool:
+    """Record a fill; returns False when the same fill (order, signature, venue) was stored."""
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(FillRow).values(
+                client_order_id=fill.client_order_id, symbol=fill.symbol, side=str(fill.side),
+                base_amount=fill.base_amount, quote_amount=fill.quote_amount,
+                fee_lamports=fill.fee_lamports, venue=fill.venue, signature=fill.signature,
+                strategy=strategy, ts_event=fill.ts_event,
+            ))
+    except IntegrityError:
+        return False
+    return True
+
+
+_ORDER_COLS = ["client_order_id", "strategy", "symbol", "side", "amount", "price", "venue",
+               "reduce_only", "mode", "status", "reason", "signature",
+               "last_valid_block_height", "ts_created", "ts_updated"]
+
+
+def load_orders(store: Store, *, status: Iterable[str] | None = None,
+                strategy: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Orders, newest first: columns as in the ``orders`` table (signed bytes left out)."""
+    q = select(*[getattr(OrderRow, c) for c in _ORDER_COLS]).order_by(OrderRow.id.desc())
+    if status is not None:
+        q = q.where(OrderRow.status.in_([str(s) for s in status]))
+    if strategy is not None:
+        q = q.where(OrderRow.strategy == strategy)
+    if limit is not None:
+        q = q.limit(limit)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), _ORDER_COLS)
+    return _ts_cols(frame, "ts_created", "ts_updated")
+
+
+def open_orders(store: Store) -> list[dict[str, Any]]:
+    """Orders not in a final state, with their signed bytes: what recovery must reconcile."""
+    final = [str(s) for s in OrderStatus if s.is_final]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(OrderRow).where(OrderRow.status.not_in(final))
+                            .order_by(OrderRow.id)).scalars().all()
+        return [{c.name: getattr(r, c.key) for c in OrderRow.__table__.columns} for r in rows]
+
+
+_FILL_COLS = ["client_order_id", "symbol", "side", "base_amount", "quote_amount", "fee_lamports",
+              "venue", "signature", "strategy", "ts_event"]
+
+
+def load_fills(store: Store, *, symbol: str | None = None, since_ns: int | None = None,
+               limit: int | None = None) -> pd.DataFrame:
+    """Fills, newest first; amounts are exact Decimals, ``ts_event`` UTC."""
+    q = select(*[getattr(FillRow, c) for c in _FILL_COLS]).order_by(FillRow.id.desc())
+    if symbol is not None:
+        q = q.where(FillRow.symbol == symbol)
+    if since_ns is not None:
+        q = q.where(FillRow.ts_event >= since_ns)
+    if limit is not None:
+        q = q.limit(limit)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), _FILL_COLS)
+    return _ts_cols(frame, "ts_event")
+
+
+# -- positions, balances, equity --------------------------------------------------------------
+
+
+def save_positions(store: Store, positions: Iterable[Mapping[str, Any]]) -> None:
+    """Replace position snapshots: each mapping has strategy, symbol, quantity, avg_cost,
+    realized_pnl and optional stops."""
+    now = _now()
+    rows = [dict(p, ts_updated=now) for p in positions]
+    with store.engine.begin() as conn:
+        conn.execute(delete(PositionRow))
+        if rows:
+            conn.execute(insert(PositionRow), rows)
+
+
+def load_positions(store: Store) -> pd.DataFrame:
+    """Position snapshots: strategy, symbol, quantity, avg_cost, realized_pnl, stops."""
+    cols = ["strategy", "symbol", "quantity", "avg_cost", "realized_pnl", "stops", "ts_updated"]
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(select(*[getattr(PositionRow, c) for c in cols])), cols)
+    return _ts_cols(frame, "ts_updated")
+
+
+def save_balances(store: Store, owner: str, balances: Mapping[str, tuple[int, int]], *,
+                  source: str, ts: int | None = None) -> None:
+    """Snapshot balances: mint -> (amount_raw, decimals), from ``source`` (chain or ledger)."""
+    now = ts or _now()
+    rows = [{"ts": now, "owner": owner, "mint": m, "amount_raw": Decimal(a), "decimals": d,
+             "source": source} for m, (a, d) in balances.items()]
+    if rows:
+        with store.engine.begin() as conn:
+            conn.execute(insert(BalanceSnapshot), rows)
+
+
+def load_balances(store: Store, *, owner: str | None = None) -> pd.DataFrame:
+    """Balance snapshots, newest first."""
+    cols = ["ts", "owner", "mint", "amount_raw", "decimals", "source"]
+    q = select(*[getattr(BalanceSnapshot, c) for c in cols]).order_by(BalanceSnapshot.id.desc())
+    if owner is not None:
+        q = q.where(BalanceSnapshot.owner == owner)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "ts")
+
+
+def save_equity(store: Store, *, ts: int, equity: Decimal, cash: Decimal, exposure: Decimal,
+                realized_pnl: Decimal, unrealized_pnl: Decimal) -> None:
+    """Add (or replace) one point of the equity curve."""
+    values = {"equity": equity, "cash": cash, "exposure": exposure,
+              "realized_pnl": realized_pnl, "unrealized_pnl": unrealized_pnl}
+    with store.engine.begin() as conn:
+        res = conn.execute(update(EquitySnapshot).where(EquitySnapshot.ts == ts).values(**values))
+        if res.rowcount == 0:
+            conn.execute(insert(EquitySnapshot).values(ts=ts, **values))
+
+
+def load_equity(store: Store, *, since_ns: int | None = None) -> pd.DataFrame:
+    """The equity curve indexed by UTC ``ts``, float columns (for plots)."""
+    cols = ["ts", "equity", "cash", "exposure", "realized_pnl", "unrealized_pnl"]
+    q = select(*[getattr(EquitySnapshot, c) for c in cols]).order_by(EquitySnapshot.ts)
+    if since_ns is not None:
+        q = q.where(EquitySnapshot.ts >= since_ns)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    frame = _ts_cols(frame, "ts").set_index("ts")
+    return frame.astype(float)
+
+
+# -- strategies ---------------------------------------------------------------------------
+
+
+def save_strategy_config(store: Store, *, name: str, kind: str, symbol: str,
+                         params: Mapping[str, Any], enabled: bool = True) -> None:
+    """Create or replace a strategy's configuration."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(StrategyConfig).where(StrategyConfig.name == name))
+        conn.execute(insert(StrategyConfig).values(name=name, kind=kind, symbol=symbol,
+                                                   params=dict(params), enabled=enabled,
+                                                   ts_updated=_now()))
+
+
+def set_strategy_enabled(store: Store, name: str, enabled: bool) -> None:
+    """Start or stop a strategy by name.
+
+    Raises:
+        StoreError: no strategy of that name.
+    """
+    with store.engine.begin() as conn:
+        res = conn.execute(update(StrategyConfig).where(StrategyConfig.name == name)
+                           .values(enabled=enabled, ts_updated=_now()))
+    if res.rowcount == 0:
+        raise StoreError(f"No strategy named {name!r}; see `workbench ctl status` for names.")
+
+
+def load_strategy_configs(store: Store) -> pd.DataFrame:
+    """Strategies: name, kind, symbol, params (dict), enabled, ts_updated."""
+    cols = ["name", "kind", "symbol", "params", "enabled", "ts_updated"]
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(select(*[getattr(StrategyConfig, c) for c in cols])
+                                    .order_by(StrategyConfig.name)), cols)
+    return _ts_cols(frame, "ts_updated")
+
+
+# -- risk events and audit -------------------------------------------------------------------
+
+
+def record_risk_event(store: Store, event: Mapping[str, Any]) -> None:
+    """Persist a risk event: ts (ns, optional), kind, rule, detail, client_order_id, strategy."""
+    with store.engine.begin() as conn:
+        conn.execute(insert(RiskEvent).values(
+            ts=int(event.get("ts") or _now()), kind=str(event["kind"]), rule=str(event["rule"]),
+            detail=str(event.get("detail", "")), client_order_id=event.get("client_order_id"),
+            strategy=event.get("strategy"),
+        ))
+
+
+def load_risk_events(store: Store, *, limit: int = 500) -> pd.DataFrame:
+    """Risk events, newest first."""
+    cols = ["ts", "kind", "rule", "detail", "client_order_id", "strategy"]
+    q = select(*[getattr(RiskEvent, c) for c in cols]).order_by(RiskEvent.id.desc()).limit(limit)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "ts")
+
+
+def audit(store: Store, *, actor: str, action: str, detail: Mapping[str, Any]) -> None:
+    """Append to the audit log: who did what."""
+    with store.engine.begin() as conn:
+        conn.execute(insert(AuditLog).values(ts=_now(), actor=actor, action=action,
+                                             detail=dict(detail)))
+
+
+def load_audit(store: Store, *, limit: int = 500) -> pd.DataFrame:
+    """Audit log, newest first: ts, actor, action, detail."""
+    cols = ["ts", "actor", "action", "detail"]
+    q = select(*[getattr(AuditLog, c) for c in cols]).order_by(AuditLog.id.desc()).limit(limit)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "ts")
+
+
+# -- control plane and engine state ---------------------------------------------------------
+
+
+def submit_command(store: Store, *, actor: str, command: str,
+                   args: Mapping[str, Any] | None = None) -> int:
+    """Queue a command for the engine and audit it; returns its id."""
+    now = _now()
+    with store.engine.begin() as conn:
+        res = conn.execute(insert(ControlCommand).values(
+            ts=now, actor=actor, command=command, args=dict(args or {}), status="pending"))
+        conn.execute(insert(AuditLog).values(ts=now, actor=actor, action=f"command:{command}",
+                                             detail=dict(args or {})))
+        return int(res.inserted_primary_key[0])
+
+
+def claim_commands(store: Store) -> list[dict[str, Any]]:
+    """Take every pending command (marking it ``applying``) in submission order."""
+    with store.engine.begin() as conn:
+        rows = conn.execute(select(ControlCommand).where(ControlCommand.status == "pending")
+                            .order_by(ControlCommand.id).with_for_update()).scalars().all()
+        out = [{"id": r.id, "ts": r.ts, "actor": r.actor, "command": r.command,
+                "args": dict(r.args)} for r in rows]
+        if out:
+            conn.execute(update(ControlCommand)
+                         .where(ControlCommand.id.in_([r["id"] for r in out]))
+                         .values(status="applying"))
+    return out
+
+
+def finish_command(store: Store, command_id: int, *, ok: bool, result: str = "") -> None:
+    """Mark a command applied (or failed) with what happened."""
+    with store.engine.begin() as conn:
+        conn.execute(update(ControlCommand).where(ControlCommand.id == command_id).values(
+            status="applied" if ok else "failed", ts_applied=_now(), result=result))
+
+
+def load_commands(store: Store, *, limit: int = 200) -> pd.DataFrame:
+    """Control commands, newest first."""
+    cols = ["id", "ts", "actor", "command", "args", "status", "ts_applied", "result"]
+    q = (select(*[getattr(ControlCommand, c) for c in cols])
+         .order_by(ControlCommand.id.desc()).limit(limit))
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "ts", "ts_applied")
+
+
+def set_state(store: Store, key: str, value: Mapping[str, Any]) -> None:
+    """Publish engine state under ``key`` (heartbeat, breaker, health...)."""
+    with store.engine.begin() as conn:
+        res = conn.execute(update(EngineState).where(EngineState.key == key)
+                           .values(value=dict(value), ts_updated=_now()))
+        if res.rowcount == 0:
+            conn.execute(insert(EngineState).values(key=key, value=dict(value),
+                                                    ts_updated=_now()))
+
+
+def get_state(store: Store, key: str) -> dict[str, Any] | None:
+    """Engine state under ``key`` with its ``ts_updated`` (ns), or None."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(EngineState).where(EngineState.key == key)).scalar_one_or_none()
+        if row is None:
+            return None
+        return {**row.value, "ts_updated": row.ts_updated}
+
+
+# -- job runs -------------------------------------------------------------------------------
+
+
+def start_job_run(store: Store, *, run_id: str, job: str, params: Mapping[str, Any],
+                  notebook_path: str | None = None, attempt: int = 1) -> None:
+    """Record that a job run started."""
+    with store.engine.begin() as conn:
+        conn.execute(insert(JobRun).values(run_id=run_id, job=job, status="running",
+                                           params=dict(params), started=_now(),
+                                           notebook_path=notebook_path, attempt=attempt))
+
+
+def finish_job_run(store: Store, run_id: str, *, status: str, error: str | None = None,
+                   metrics: Mapping[str, Any] | None = None) -> None:
+    """Record a run's end: status (succeeded, failed, timeout), error, scraped metrics."""
+    now = _now()
+    with store.engine.begin() as conn:
+        started = conn.execute(select(JobRun.started).where(JobRun.run_id == run_id)).scalar()
+        if started is None:
+            raise StoreError(f"No job run {run_id!r} to finish.")
+        conn.execute(update(JobRun).where(JobRun.run_id == run_id).values(
+            status=status, finished=now, duration_s=(now - started) / 1e9, error=error,
+            metrics=dict(metrics) if metrics is not None else None))
+
+
+def load_job_runs(store: Store, *, job: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """Job runs, newest first."""
+    cols = ["run_id", "job", "status", "params", "started", "finished", "duration_s", "error",
+            "notebook_path", "metrics", "attempt"]
+    q = select(*[getattr(JobRun, c) for c in cols]).order_by(JobRun.started.desc()).limit(limit)
+    if job is not None:
+        q = q.where(JobRun.job == job)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "started", "finished")
+
+
+# -- model registry ---------------------------------------------------------------------------
+
+
+def register_model(store: Store, *, name: str, path: str, features: list[str],
+                   params: Mapping[str, Any], metrics: Mapping[str, Any], fingerprint: str,
+                   train_start: int | None = None, train_end: int | None = None) -> int:
+    """Register a new version of ``name``; returns the version number (1, 2, ...)."""
+    with store.engine.begin() as conn:
+        last = conn.execute(select(func.max(ModelVersion.version))
+                            .where(ModelVersion.name == name)).scalar() or 0
+        version = int(last) + 1
+        conn.execute(insert(ModelVersion).values(
+            name=name, version=version, path=path, features=list(features), params=dict(params),
+            metrics=dict(metrics), fingerprint=fingerprint, train_start=train_start,
+            train_end=train_end, status="candidate", ts_created=_now()))
+    return version
+
+
+def set_model_status(store: Store, name: str, version: int, status: str, reason: str) -> None:
+    """Promote (``production``), retire or reject a model version, recording why."""
+    with store.engine.begin() as conn:
+        if status == "production":
+            conn.execute(update(ModelVersion).where(ModelVersion.name == name,
+                                                    ModelVersion.status == "production")
+                         .values(status="retired"))
+        res = conn.execute(update(ModelVersion).where(ModelVersion.name == name,
+                                                      ModelVersion.version == version)
+                           .values(status=status, reason=reason))
+    if res.rowcount == 0:
+        raise StoreError(f"No model {name!r} version {version} in the registry.")
+
+
+def load_models(store: Store, *, name: str | None = None) -> pd.DataFrame:
+    """Registered models, newest first."""
+    cols = ["name", "version", "path", "features", "params", "metrics", "fingerprint",
+            "train_start", "train_end", "status", "reason", "ts_created"]
+    q = select(*[getattr(ModelVersion, c) for c in cols]).order_by(ModelVersion.id.desc())
+    if name is not None:
+        q = q.where(ModelVersion.name == name)
+    with store.engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    return _ts_cols(frame, "ts_created")
