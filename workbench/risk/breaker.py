@@ -303,7 +303,8 @@ class CircuitBreaker:
         now = self.clock.now_ns()
         after = expire(self.status, now)
         if after is not self.status:
-            self._event(now, "breaker_reset", "cooldown", f"cooldown ended; was {self.status.state}")
+            was = self.status.state
+            self._event(now, "breaker_reset", "cooldown", f"cooldown ended; was {was}")
             self.status = after
 
     def _event(self, ts: int, kind: str, rule: str, detail: str) -> None:

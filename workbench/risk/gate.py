@@ -29,6 +29,7 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
+from typing import Protocol
 
 from workbench.domain import WELL_KNOWN, Order, Side, Token, from_raw, to_raw
 from workbench.errors import RiskError
@@ -36,13 +37,42 @@ from workbench.risk.breaker import TradingState
 from workbench.risk.decision import Action, Decision, RejectReason
 from workbench.risk.limits import RiskLimits
 
-__all__ = ["PortfolioSnapshot", "RiskGate", "check_order", "orders_in_window"]
+__all__ = ["PortfolioSnapshot", "PortfolioView", "RiskGate", "check_order", "orders_in_window"]
 
 _MINUTE_NS = 60_000_000_000
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _EMPTY_PAUSES: Mapping[str, int] = {}
+
+
+class PortfolioView(Protocol):
+    """Anything with a snapshot's fields (``workbench.portfolio.Portfolio.snapshot()``)."""
+
+    @property
+    def holdings(self) -> Mapping[str, Decimal]:
+        """Token symbol -> amount held."""
+        ...
+
+    @property
+    def equity(self) -> Decimal:
+        """Total value, USD."""
+        ...
+
+    @property
+    def peak_equity(self) -> Decimal:
+        """Highest equity seen, USD."""
+        ...
+
+    @property
+    def day_pnl(self) -> Decimal:
+        """Profit or loss since the day began, USD."""
+        ...
+
+    @property
+    def recent_order_ts(self) -> tuple[int, ...]:
+        """Recently accepted orders' ``ts_init``, ascending."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,9 +129,9 @@ def _good(x: Decimal | None) -> bool:
     return x is not None and x.is_finite() and x > 0
 
 
-def check_order(  # noqa: C901 - one readable pass over the rules, in the order they bind
+def check_order(
     order: Order,
-    snapshot: PortfolioSnapshot,
+    snapshot: PortfolioView,
     marks: Mapping[str, Decimal],
     limits: RiskLimits,
     *,
@@ -350,7 +380,7 @@ class RiskGate:
     def check(
         self,
         order: Order,
-        snapshot: PortfolioSnapshot,
+        snapshot: PortfolioView,
         marks: Mapping[str, Decimal],
         *,
         depth_usd: Decimal | None = None,
