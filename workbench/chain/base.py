@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
@@ -64,6 +65,10 @@ class Chain(Protocol):
 
     async def balance_lamports(self, account: Pubkey) -> int:
         """Native SOL balance."""
+        ...
+
+    async def lookup_table(self, address: Pubkey) -> AddressLookupTableAccount:
+        """An address lookup table's addresses, for compiling v0 messages."""
         ...
 
     async def token_balance_raw(self, token_account: Pubkey) -> int:

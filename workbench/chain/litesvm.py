@@ -22,7 +22,7 @@ import struct
 from collections.abc import Iterable, Sequence
 
 from solders.account import Account
-from solders.address_lookup_table_account import AddressLookupTable
+from solders.address_lookup_table_account import AddressLookupTable, AddressLookupTableAccount
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -273,6 +273,14 @@ class LiteSVMChain:
     async def balance_lamports(self, account: Pubkey) -> int:
         """See :class:`Chain`."""
         return self.svm.get_balance(account) or 0
+
+    async def lookup_table(self, address: Pubkey) -> AddressLookupTableAccount:
+        """See :class:`Chain`."""
+        acc = self.svm.get_account(address)
+        if acc is None:
+            raise TxError(f"Address lookup table {address} does not exist on this chain.")
+        table = AddressLookupTable.deserialize(bytes(acc.data))
+        return AddressLookupTableAccount(key=address, addresses=list(table.addresses))
 
     async def token_balance_raw(self, token_account: Pubkey) -> int:
         """See :class:`Chain`."""
