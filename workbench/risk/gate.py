@@ -26,7 +26,7 @@ tighter cap, rounded down to 9 decimals) with rule MAX_NOTIONAL.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Protocol
@@ -227,7 +227,7 @@ def check_order(
     holdings = snapshot.holdings
     held = holdings.get(base_symbol, _ZERO)
     # (rule, largest allowed amount, detail) for each cap that applies
-    caps: list[tuple[RejectReason, Decimal, str]] = []
+    caps: list[tuple[RejectReason, Decimal, Callable[[], str]]] = []
 
     if is_buy:
         if limits.max_daily_loss >= 0 and snapshot.day_pnl <= -limits.max_daily_loss:
@@ -275,44 +275,44 @@ def check_order(
             held_value = held * base_usd
             caps.append((RejectReason.POSITION_LIMIT,
                          (limits.max_position_notional - held_value) / base_usd,
-                         f"{base_symbol} position {_usd(held_value)} USD, "
+                         lambda: f"{base_symbol} position {_usd(held_value)} USD, "
                          f"max_position_notional={limits.max_position_notional}"))
             caps.append((RejectReason.GROSS_EXPOSURE,
                          (limits.max_gross_exposure - gross) / base_usd,
-                         f"gross exposure {_usd(gross)} USD, max_gross_exposure="
+                         lambda: f"gross exposure {_usd(gross)} USD, max_gross_exposure="
                          f"{limits.max_gross_exposure}"))
             caps.append((RejectReason.CONCENTRATION,
                          (equity * limits.max_concentration_pct / _HUNDRED - held_value)
                          / base_usd,
-                         f"{base_symbol} {_usd(held_value)} of equity {_usd(equity)} USD, "
+                         lambda: f"{base_symbol} {_usd(held_value)} of equity {_usd(equity)} USD, "
                          f"max_concentration_pct={limits.max_concentration_pct}"))
             if group is not None:
                 caps.append((RejectReason.GROUP_CONCENTRATION,
                              (equity * limits.max_group_concentration_pct / _HUNDRED
                               - group_value) / base_usd,
-                             f"group {group!r} {_usd(group_value)} of equity {_usd(equity)} USD, "
-                             f"max_group_concentration_pct="
+                             lambda: f"group {group!r} {_usd(group_value)} of equity "
+                             f"{_usd(equity)} USD, max_group_concentration_pct="
                              f"{limits.max_group_concentration_pct}"))
         caps.append((RejectReason.MAX_NOTIONAL, limits.max_order_notional / unit_usd,
-                     f"notional {_usd(notional)} USD, max_order_notional="
+                     lambda: f"notional {_usd(notional)} USD, max_order_notional="
                      f"{limits.max_order_notional}"))
         quote_held = holdings.get(quote_symbol, _ZERO)
         caps.append((RejectReason.INSUFFICIENT_BALANCE, quote_held / order.price,
-                     f"{quote_held} {quote_symbol} held, order spends "
+                     lambda: f"{quote_held} {quote_symbol} held, order spends "
                      f"{order.amount * order.price:.6g}"))
     else:
         if held <= 0:
             return _reject(order, RejectReason.INSUFFICIENT_BALANCE,
                            f"sell of {order.amount} {base_symbol} but none is held.")
         caps.append((RejectReason.INSUFFICIENT_BALANCE, held,
-                     f"{held} {base_symbol} held, sell of {order.amount}"))
+                     lambda: f"{held} {base_symbol} held, sell of {order.amount}"))
         if not order.reduce_only:
             if notional < limits.min_order_notional:
                 return _reject(order, RejectReason.MIN_NOTIONAL,
                                f"notional {_usd(notional)} USD is below min_order_notional="
                                f"{limits.min_order_notional}.")
             caps.append((RejectReason.MAX_NOTIONAL, limits.max_order_notional / unit_usd,
-                         f"notional {_usd(notional)} USD, max_order_notional="
+                         lambda: f"notional {_usd(notional)} USD, max_order_notional="
                          f"{limits.max_order_notional}"))
 
     if depth_usd is not None:
@@ -320,7 +320,7 @@ def check_order(
             return _reject(order, RejectReason.MARKET_DEPTH,
                            f"depth_usd={depth_usd} must be a finite number >= 0.")
         caps.append((RejectReason.MARKET_DEPTH, depth_usd * limits.max_depth_fraction / unit_usd,
-                     f"depth {_usd(depth_usd)} USD within {limits.depth_impact_bps} bps, "
+                     lambda: f"depth {_usd(depth_usd)} USD within {limits.depth_impact_bps} bps, "
                      f"max_depth_fraction={limits.max_depth_fraction}"))
     elif limits.require_depth:
         return _reject(order, RejectReason.NO_DEPTH,
@@ -328,10 +328,10 @@ def check_order(
 
     allowed = order.amount
     rule: RejectReason | None = None
-    why = ""
+    explain: Callable[[], str] = str
     for cap_rule, cap, detail in caps:
         if cap < allowed:
-            allowed, rule, why = cap, cap_rule, detail
+            allowed, rule, explain = cap, cap_rule, detail
     decimals = base.decimals
     if rule is None:
         raw = to_raw(order.amount, decimals, rounding=ROUND_DOWN)
@@ -347,6 +347,7 @@ def check_order(
                         detail=f"amount {order.amount} rounded down to {rounded} {base_symbol} "
                                f"(decimals={decimals}).")
     assert rule is not None
+    why = explain()
     if allowed <= 0:
         return _reject(order, rule, f"no room: {why}.")
     raw = to_raw(allowed, decimals, rounding=ROUND_DOWN)
