@@ -28,8 +28,8 @@ class FaultyChain:
         self.rng = random.Random(seed)
         self.name = inner.name
         self.reports_mainnet_compute_units = False
-        self.p = dict(timeout_landed=p_timeout_landed, timeout_dropped=p_timeout_dropped,
-                      r429=p_429, silent=p_silent_drop, delay=p_delay)
+        self.p = {"timeout_landed": p_timeout_landed, "timeout_dropped": p_timeout_dropped,
+                  "r429": p_429, "silent": p_silent_drop, "delay": p_delay}
         self.p_status_error = p_status_error
         self.held = []
         self.events = Counter()
@@ -52,13 +52,12 @@ class FaultyChain:
 
     async def send_transaction(self, tx, *, skip_preflight=True):
         r = self.rng.random()
-        acc = 0.0
-        for kind, p in self.p.items():
+        acc, kind = 0.0, "ok"
+        for name, p in self.p.items():
             acc += p
             if r < acc:
+                kind = name
                 break
-        else:
-            kind = "ok"
         self.events[f"send_{kind}"] += 1
         if kind == "timeout_landed":
             try:
@@ -109,7 +108,7 @@ class Ledger:
 
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_hundreds_of_orders_no_double_spend_no_lost_fill(seed):
-    """Under injected faults every landed swap has exactly one fill and the ledger sums to the chain."""
+    """Under faults every landed swap has exactly one fill and the ledger sums to the chain."""
     pm = paper_market(("150",), wallet_sol=1_000, wallet_usdc=200_000)
     pm.chain.blockhash_validity = 8  # short-lived blockhashes: expiry mid-confirmation is common
     pm.chain.advance(200)
@@ -153,7 +152,7 @@ async def test_hundreds_of_orders_no_double_spend_no_lost_fill(seed):
     assert all(c == 1 for c in landed_by_coid.values())
     assert set(landed_by_coid) == set(ledger.fills)
     # Several transactions may have been signed for one order, but only after expiry.
-    for coid, subs in ledger.submitted.items():
+    for subs in ledger.submitted.values():
         for earlier in subs[:-1]:
             assert pm.chain.landed(Signature.from_string(earlier.signature)) is None
     # No lost fill: the ledger's fills sum to the wallet's on-chain change.
