@@ -1,0 +1,19 @@
+"""Backtests: numba kernels under a small API returning frozen results.
+
+``run(strategy, data, params=..., costs=...)`` is the entry point; sweeps, walk-forward and
+the lookahead check build on it.
+"""
+
+from workbench.backtest.costs import CostModel
+from workbench.backtest.data import load_ohlcv, make_venue_frame
+from workbench.backtest.engine import run
+from workbench.backtest.result import BacktestResult, compute_stats
+
+__all__ = [
+    "BacktestResult",
+    "CostModel",
+    "compute_stats",
+    "load_ohlcv",
+    "make_venue_frame",
+    "run",
+]

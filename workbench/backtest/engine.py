@@ -1,0 +1,151 @@
+"""``run``: one strategy, one data set, one cost model -> a :class:`BacktestResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.backtest.costs import CostModel
+from workbench.backtest.data import load_ohlcv
+from workbench.backtest.kernels import arb_kernel, grid_kernel, signals_kernel
+from workbench.backtest.result import BacktestResult, orders_frame, trades_from_orders
+from workbench.errors import ConfigError
+from workbench.strategies import StrategyKind, StrategySpec, get_strategy
+from workbench.strategies.arbitrage import venue_arrays
+
+__all__ = ["bars_per_year", "resolve", "run"]
+
+
+def resolve(strategy: str | StrategySpec[Any], params: Any = None) -> tuple[StrategySpec[Any], Any]:
+    """The spec and a params instance from a name/spec and params/mapping/None."""
+    spec = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    if params is None or isinstance(params, Mapping):
+        return spec, spec.make_params(params)
+    if not isinstance(params, spec.params_cls):
+        raise ConfigError(
+            f"params of type {type(params).__name__} do not fit strategy {spec.name!r}; pass a "
+            f"{spec.params_cls.__name__} or a mapping.", setting="params")
+    return spec, params
+
+
+def bars_per_year(index: pd.DatetimeIndex) -> float:
+    """Bars per year from the median spacing of ``index``."""
+    if len(index) < 2:
+        return 1.0
+    step = float(np.median(np.diff(index.as_unit("ns").asi8))) / 1e9
+    return 365.25 * 86400.0 / step
+
+
+def _series(data: pd.DataFrame, value: Any, column: str, default: Any) -> np.ndarray:
+    if value is None:
+        value = data[column] if column in data.columns else default
+    arr = np.asarray(value, dtype=np.float64)
+    return np.ascontiguousarray(np.broadcast_to(arr, (len(data),)))
+
+
+def run(
+    strategy: str | StrategySpec[Any],
+    data: pd.DataFrame | str | Path,
+    *,
+    params: Any = None,
+    costs: CostModel | None = None,
+    init_cash: Decimal | int | str = Decimal(10_000),
+    sol_price: float | pd.Series | None = None,
+) -> BacktestResult:
+    """Backtest one strategy on one data set.
+
+    Args:
+        strategy: a registry name ("grid", "sma_cross", "rsi", "bollinger", "arbitrage") or a
+            ``StrategySpec``.
+        data: OHLCV bars (or a path/symbol for :func:`load_ohlcv`); for "arbitrage" a venue
+            frame (``<venue>_price``/``<venue>_depth``, see ``make_venue_frame``). An optional
+            ``depth_quote`` column gives the pool depth per bar, ``sol_price`` the SOL price.
+        params: params instance, mapping of values, or None for the defaults.
+        costs: the cost model (defaults: ``CostModel()``).
+        init_cash: starting quote cash (Decimal; converted to float inside the kernel).
+        sol_price: quote per SOL to convert lamport fees; defaults to the ``sol_price``
+            column, else the close (right when the pair is SOL/quote).
+
+    Returns:
+        A frozen :class:`BacktestResult`.
+
+    Example:
+        >>> res = run("sma_cross", "SOL/USDT", params={"fast": 10, "slow": 40})
+        >>> res.stats()["sharpe"]  # doctest: +SKIP
+    """
+    spec, p = resolve(strategy, params)
+    costs = costs or CostModel()
+    cash0 = float(Decimal(init_cash))
+    if cash0 <= 0:
+        raise ConfigError(f"init_cash={init_cash} must be > 0.", setting="init_cash")
+    gamma = costs.gamma
+    depth_mult, max_buy, max_sell = costs.curve()
+    tx_lam = costs.expected_tx_lamports
+    min_q = float(costs.min_trade_quote)
+    if spec.kind is StrategyKind.ARBITRAGE:
+        return _run_arbitrage(spec, data, p, costs, cash0, sol_price)
+    bars = load_ohlcv(data)
+    close = np.ascontiguousarray(bars["close"].to_numpy(np.float64))
+    depth = _series(bars, None, "depth_quote", float(costs.depth_quote))
+    sol = _series(bars, sol_price, "sol_price", bars["close"])
+    if spec.kind is StrategyKind.GRID:
+        out = grid_kernel(close, depth, sol, p.lower, p.upper, p.n_levels, p.is_geometric,
+                          float(p.size_per_level), p.max_inventory_levels, p.out_of_range_code,
+                          cash0, gamma, depth_mult, max_buy, max_sell, tx_lam, min_q)
+    else:
+        sig = spec.compute_signals(bars, p)
+        out = signals_kernel(close, sig["entry"].to_numpy(np.bool_), sig["exit"].to_numpy(np.bool_),
+                             depth, sol, cash0, gamma, depth_mult, max_buy, max_sell, tx_lam,
+                             min_q)
+    cash, base, k, *recs = out
+    orders = orders_frame(bars.index, tuple(recs), k)
+    equity = pd.DataFrame({"price": close, "cash": cash, "base": base,
+                           "equity": cash + base * close}, index=bars.index)
+    trades = trades_from_orders(orders, float(close[-1]), bars.index[-1])
+    return BacktestResult(strategy=spec.name, params=p, costs=costs, init_cash=Decimal(init_cash),
+                          equity=equity, orders=orders, trades=trades,
+                          bars_per_year=bars_per_year(bars.index))
+
+
+def _run_arbitrage(spec: StrategySpec[Any], data: Any, p: Any, costs: CostModel, cash0: float,
+                   sol_price: Any) -> BacktestResult:
+    if not isinstance(data, pd.DataFrame):
+        raise ConfigError("arbitrage needs a venue frame (see make_venue_frame), not a path.",
+                          setting="data")
+    prices, depths = venue_arrays(data, p.venues)
+    sol = _series(data, sol_price, "sol_price", prices[:, 0])
+    cash, k, bar, buy, sell, q, base, out, fee, tx = arb_kernel(
+        np.ascontiguousarray(prices), np.ascontiguousarray(depths), p.gamma, sol, cash0,
+        costs.expected_tx_lamports, p.max_depth_frac, float(costs.min_trade_quote),
+        p.min_profit_quote)
+    idx = data.index
+    v = np.asarray(p.venues)
+    bar, buy, sell = bar[:k], buy[:k], sell[:k]
+    q, base, out, fee, tx = q[:k], base[:k], out[:k], fee[:k], tx[:k]
+    # one row per leg; both legs of a trade share its bar (one atomic transaction)
+    legs = pd.DataFrame({
+        "ts": np.concatenate([idx[bar], idx[bar]]), "bar": np.concatenate([bar, bar]),
+        "side": ["buy"] * k + ["sell"] * k, "venue": np.concatenate([v[buy], v[sell]]),
+        "size": np.concatenate([base, base]),
+        "price": np.concatenate([prices[bar, buy], prices[bar, sell]]),
+        "quote": np.concatenate([q, out]),
+        "pool_fee": np.concatenate([q * (1 - p.gamma[buy]), fee - q * (1 - p.gamma[buy])]),
+        "impact": np.concatenate([q * p.gamma[buy] - base * prices[bar, buy],
+                                  base * prices[bar, sell] * p.gamma[sell] - out]),
+        "tx_cost": np.concatenate([tx, np.zeros(k)]),
+        "status": ["filled"] * (2 * k),
+    }).sort_values(["bar", "side"], kind="stable").reset_index(drop=True)
+    trades = pd.DataFrame({"entry_ts": idx[bar], "exit_ts": idx[bar], "size": base,
+                           "entry_value": q + tx, "exit_value": out, "pnl": out - q - tx,
+                           "return": (out - q - tx) / (q + tx), "is_open": False,
+                           "buy_venue": v[buy], "sell_venue": v[sell]})
+    equity = pd.DataFrame({"price": prices[:, 0], "cash": cash, "base": 0.0, "equity": cash},
+                          index=idx)
+    return BacktestResult(strategy=spec.name, params=p, costs=costs, init_cash=Decimal(repr(cash0)),
+                          equity=equity, orders=legs, trades=trades,
+                          bars_per_year=bars_per_year(idx))

@@ -1,0 +1,317 @@
+"""Numba kernels: NumPy arrays and plain scalars in, new arrays out; nothing mutated.
+
+Each kernel walks the bars once, applies the strategy's decision (the same step functions the
+event shape calls) and the cost model, and returns per-bar ``cash``/``base`` plus order records
+as parallel arrays (vectorbt's records idea without the structured dtype). Orders that cannot
+fill are recorded with a status code, never raised.
+
+Record columns: ``bar`` (int), ``side`` (+1 buy, -1 sell), ``size`` (base), ``price`` (pool
+mid, quote per base), ``quote`` (quote paid on a buy or received on a sell, pool fee and impact
+included, transaction cost excluded), ``pool_fee``, ``impact``, ``tx_cost`` (quote), ``status``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from workbench.backtest.costs import cp_buy_base, cp_buy_with_quote, cp_sell_base
+from workbench.strategies._numeric import (
+    ACTION_CLOSE,
+    ACTION_SHIFT,
+    arb_best,
+    grid_cell,
+    grid_levels,
+    grid_shift,
+    grid_step,
+)
+
+__all__ = [
+    "STATUS_DESC",
+    "arb_kernel",
+    "grid_kernel",
+    "signals_kernel",
+    "sweep_signals_kernel",
+]
+
+FILLED = 0
+REJECTED_MIN_NOTIONAL = 1
+REJECTED_CASH = 2
+REJECTED_LIQUIDITY = 3
+
+STATUS_DESC = {
+    FILLED: "filled",
+    REJECTED_MIN_NOTIONAL: "rejected: notional below min_trade_quote",
+    REJECTED_CASH: "rejected: not enough cash for the input plus transaction cost",
+    REJECTED_LIQUIDITY: "rejected: the pool (or concentrated range) cannot absorb the size",
+}
+
+LAMPORTS_PER_SOL = 1_000_000_000.0
+
+
+@njit(cache=True)
+def _records(n: int) -> tuple[np.ndarray, ...]:
+    return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64))
+
+
+@njit(cache=True)
+def _swap(
+    side: int, size: float, price: float, depth: float, tx: float, cash: float, gamma: float,
+    depth_mult: float, max_buy_frac: float, max_sell_frac: float, min_quote: float,
+) -> tuple[int, float, float, float]:
+    """Cost one swap of ``size`` base: ``(status, quote, pool_fee, impact)``."""
+    notional = size * price
+    if notional < min_quote:
+        return REJECTED_MIN_NOTIONAL, 0.0, 0.0, 0.0
+    if side > 0:
+        q = cp_buy_base(size, price, depth, gamma, depth_mult, max_buy_frac)
+        if math.isnan(q):
+            return REJECTED_LIQUIDITY, 0.0, 0.0, 0.0
+        if q + tx > cash:
+            return REJECTED_CASH, 0.0, 0.0, 0.0
+        fee = q * (1.0 - gamma)
+        return FILLED, q, fee, q - fee - notional
+    q = cp_sell_base(size, price, depth, gamma, depth_mult, max_sell_frac)
+    if math.isnan(q):
+        return REJECTED_LIQUIDITY, 0.0, 0.0, 0.0
+    fee = size * (1.0 - gamma) * price
+    return FILLED, q, fee, notional - q - fee
+
+
+@njit(cache=True)
+def grid_kernel(
+    close: np.ndarray, depth: np.ndarray, sol_price: np.ndarray, lower: float, upper: float,
+    n_levels: int, geometric: bool, size: float, max_lots: int, out_of_range: int,
+    init_cash: float, gamma: float, depth_mult: float, max_buy_frac: float,
+    max_sell_frac: float, tx_lamports: float, min_quote: float,
+) -> tuple[np.ndarray, ...]:
+    """Simulate the grid over ``close`` with costs.
+
+    The first bar anchors the grid. Each later bar runs ``grid_step`` with the inventory of
+    *filled* lots, so a rejected order leaves the inventory as it was (as on chain).
+
+    Returns:
+        ``(cash, base, n_orders, bar, side, size, price, quote, pool_fee, impact, tx_cost,
+        status)``: per-bar cash and base, then the first ``n_orders`` entries of the records.
+    """
+    n = close.shape[0]
+    cash_out = np.empty(n)
+    base_out = np.empty(n)
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status = _records(n + 1)
+    levels = grid_levels(lower, upper, n_levels, geometric)
+    cell = grid_cell(levels, close[0])
+    inv = 0
+    cash = init_cash
+    base = 0.0
+    done = False
+    k = 0
+    for i in range(n):
+        if i > 0 and not done:
+            p = close[i]
+            cell, delta, action = grid_step(p, levels, cell, inv, max_lots, out_of_range)
+            if delta != 0:
+                side = 1 if delta > 0 else -1
+                b = abs(delta) * size
+                tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+                status, q, fee, imp = _swap(side, b, p, depth[i], tx, cash, gamma, depth_mult,
+                                            max_buy_frac, max_sell_frac, min_quote)
+                if status == FILLED:
+                    inv += delta
+                    if side > 0:
+                        cash -= q + tx
+                        base += b
+                    else:
+                        cash += q - tx
+                        base -= b
+                else:
+                    tx = 0.0
+                r_bar[k], r_side[k], r_size[k], r_price[k] = i, side, b, p
+                r_quote[k], r_fee[k], r_imp[k], r_tx[k], r_status[k] = q, fee, imp, tx, status
+                k += 1
+            if action == ACTION_SHIFT:
+                lower, upper = grid_shift(p, lower, upper, geometric)
+                levels = grid_levels(lower, upper, n_levels, geometric)
+                cell = grid_cell(levels, p)
+            elif action == ACTION_CLOSE:
+                done = True
+        cash_out[i] = cash
+        base_out[i] = base
+    return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
+            r_status)
+
+
+@njit(cache=True)
+def signals_kernel(
+    close: np.ndarray, entries: np.ndarray, exits: np.ndarray, depth: np.ndarray,
+    sol_price: np.ndarray, init_cash: float, gamma: float, depth_mult: float,
+    max_buy_frac: float, max_sell_frac: float, tx_lamports: float, min_quote: float,
+) -> tuple[np.ndarray, ...]:
+    """Long-only, all-in simulation of entry/exit signals filled at the close.
+
+    An entry while flat spends all cash less the transaction cost; an exit while long sells
+    the whole position. Entries while long and exits while flat are ignored (vectorbt's
+    default). Returns the same tuple as :func:`grid_kernel`.
+    """
+    n = close.shape[0]
+    cash_out = np.empty(n)
+    base_out = np.empty(n)
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status = _records(n + 1)
+    cash = init_cash
+    base = 0.0
+    is_long = False
+    k = 0
+    for i in range(n):
+        p = close[i]
+        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+        if not is_long and entries[i]:
+            q = cash - tx
+            status = FILLED
+            b = 0.0
+            fee = 0.0
+            imp = 0.0
+            if q <= 0.0:
+                status = REJECTED_CASH
+            elif q < min_quote:
+                status = REJECTED_MIN_NOTIONAL
+            else:
+                b = cp_buy_with_quote(q, p, depth[i], gamma, depth_mult, max_buy_frac)
+                if math.isnan(b):
+                    status = REJECTED_LIQUIDITY
+                    b = 0.0
+            if status == FILLED:
+                fee = q * (1.0 - gamma)
+                imp = q - fee - b * p
+                cash = 0.0
+                base = b
+                is_long = True
+            else:
+                q = 0.0
+            r_bar[k], r_side[k], r_size[k], r_price[k] = i, 1, b, p
+            r_quote[k], r_fee[k], r_imp[k] = q, fee, imp
+            r_tx[k], r_status[k] = tx if status == FILLED else 0.0, status
+            k += 1
+        elif is_long and exits[i]:
+            status, q, fee, imp = _swap(-1, base, p, depth[i], tx, cash, gamma, depth_mult,
+                                        max_buy_frac, max_sell_frac, min_quote)
+            r_bar[k], r_side[k], r_size[k], r_price[k] = i, -1, base, p
+            r_quote[k], r_fee[k], r_imp[k] = q, fee, imp
+            r_tx[k], r_status[k] = tx if status == FILLED else 0.0, status
+            k += 1
+            if status == FILLED:
+                cash += q - tx
+                base = 0.0
+                is_long = False
+        cash_out[i] = cash
+        base_out[i] = base
+    return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
+            r_status)
+
+
+@njit(cache=True)
+def sweep_signals_kernel(
+    close: np.ndarray, entries: np.ndarray, exits: np.ndarray, depth: np.ndarray,
+    sol_price: np.ndarray, init_cash: float, gamma: float, depth_mult: float,
+    max_buy_frac: float, max_sell_frac: float, tx_lamports: float, min_quote: float,
+) -> tuple[np.ndarray, ...]:
+    """:func:`signals_kernel` for ``m`` signal columns at once, keeping only summary numbers.
+
+    ``entries``/``exits`` are ``(n_bars, m)`` C-ordered booleans; rows are walked outer so
+    memory is read in order. Same fills, bit for bit, as running :func:`signals_kernel` per
+    column (a test checks it).
+
+    Returns:
+        ``(final_equity, max_drawdown, n_trades, mean_return, std_return, fees, exposure)``,
+        each of length ``m``; returns are per bar, simple; drawdown is a positive fraction.
+    """
+    n, m = entries.shape
+    cash = np.full(m, init_cash)
+    base = np.zeros(m)
+    peak = np.full(m, init_cash)
+    mdd = np.zeros(m)
+    trades = np.zeros(m, np.int64)
+    sum_r = np.zeros(m)
+    sum_r2 = np.zeros(m)
+    prev = np.full(m, init_cash)
+    fees = np.zeros(m)
+    bars_long = np.zeros(m, np.int64)
+    for i in range(n):
+        p = close[i]
+        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+        d = depth[i]
+        for j in range(m):
+            if base[j] == 0.0:
+                if entries[i, j]:
+                    q = cash[j] - tx
+                    if q > 0.0 and q >= min_quote:
+                        b = cp_buy_with_quote(q, p, d, gamma, depth_mult, max_buy_frac)
+                        if not math.isnan(b) and b > 0.0:
+                            fees[j] += q * (1.0 - gamma) + tx
+                            cash[j] = 0.0
+                            base[j] = b
+            elif exits[i, j]:
+                b = base[j]
+                if b * p >= min_quote:
+                    q = cp_sell_base(b, p, d, gamma, depth_mult, max_sell_frac)
+                    if not math.isnan(q):
+                        fees[j] += b * (1.0 - gamma) * p + tx
+                        cash[j] += q - tx
+                        base[j] = 0.0
+                        trades[j] += 1
+            if base[j] != 0.0:
+                bars_long[j] += 1
+            eq = cash[j] + base[j] * p
+            r = eq / prev[j] - 1.0
+            prev[j] = eq
+            sum_r[j] += r
+            sum_r2[j] += r * r
+            if eq > peak[j]:
+                peak[j] = eq
+            dd = 1.0 - eq / peak[j]
+            if dd > mdd[j]:
+                mdd[j] = dd
+    mean = sum_r / n
+    var = np.maximum(sum_r2 / n - mean * mean, 0.0)
+    final = cash + base * close[n - 1]
+    return final, mdd, trades, mean, np.sqrt(var), fees, bars_long / n
+
+
+@njit(cache=True)
+def arb_kernel(
+    prices: np.ndarray, depths: np.ndarray, gamma: np.ndarray, sol_price: np.ndarray,
+    init_cash: float, tx_lamports: float, max_depth_frac: float, min_quote: float,
+    min_profit: float,
+) -> tuple[np.ndarray, ...]:
+    """Atomic two-leg arbitrage across venues; cash only, no inventory between bars.
+
+    Returns:
+        ``(cash, n_trades, bar, buy_venue, sell_venue, quote_in, base, quote_out, pool_fee,
+        tx_cost)``; ``pool_fee`` is both legs' fees in quote (the sell leg's valued at the
+        sell venue's price).
+    """
+    n = prices.shape[0]
+    cash_out = np.empty(n)
+    r_bar = np.empty(n, np.int64)
+    r_buy = np.empty(n, np.int64)
+    r_sell = np.empty(n, np.int64)
+    r_q = np.empty(n)
+    r_b = np.empty(n)
+    r_out = np.empty(n)
+    r_fee = np.empty(n)
+    r_tx = np.empty(n)
+    cash = init_cash
+    k = 0
+    for i in range(n):
+        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+        a, b, q, base, out = arb_best(prices[i], depths[i], gamma, tx, cash, max_depth_frac,
+                                      min_quote)
+        if a >= 0 and out - q - tx > min_profit:
+            cash += out - q - tx
+            r_bar[k], r_buy[k], r_sell[k] = i, a, b
+            r_q[k], r_b[k], r_out[k], r_tx[k] = q, base, out, tx
+            r_fee[k] = q * (1.0 - gamma[a]) + base * (1.0 - gamma[b]) * prices[i, b]
+            k += 1
+        cash_out[i] = cash
+    return cash_out, k, r_bar, r_buy, r_sell, r_q, r_b, r_out, r_fee, r_tx

@@ -1,0 +1,145 @@
+"""The frozen result of a backtest: data (equity, orders, trades, costs) plus ``stats()``.
+
+Plots live in ``workbench.viz`` and take a result, as vectorbt splits records, stats and plots.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.backtest.costs import CostModel
+from workbench.backtest.kernels import STATUS_DESC
+
+__all__ = ["BacktestResult", "compute_stats", "orders_frame", "trades_from_orders"]
+
+ORDER_COLUMNS = ["ts", "bar", "side", "size", "price", "quote", "pool_fee", "impact", "tx_cost",
+                 "status"]
+TRADE_COLUMNS = ["entry_ts", "exit_ts", "size", "entry_value", "exit_value", "pnl", "return",
+                 "is_open"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestResult:
+    """What a backtest produced.
+
+    Attributes:
+        strategy: registry name.
+        params: the frozen params used.
+        costs: the cost model used (every figure shown by :meth:`costs_table`).
+        init_cash: starting cash, quote units.
+        equity: UTC-indexed frame: ``price``, ``cash``, ``base`` (position, base units),
+            ``equity`` (cash + base * price), all float.
+        orders: one row per order decided: ``ts``, ``bar``, ``side`` ("buy"/"sell"), ``size``
+            (base), ``price`` (pool mid), ``quote`` (paid or received incl. pool fee and
+            impact), ``pool_fee``, ``impact``, ``tx_cost`` (quote), ``status`` (text; rejected
+            orders have zero quote and costs).
+        trades: closed (and a final open) round trips: ``entry_ts``, ``exit_ts``, ``size``,
+            ``entry_value``/``exit_value`` (quote, costs included), ``pnl``, ``return``,
+            ``is_open``.
+        bars_per_year: for annualising returns.
+    """
+
+    strategy: str
+    params: Any
+    costs: CostModel
+    init_cash: Decimal
+    equity: pd.DataFrame
+    orders: pd.DataFrame
+    trades: pd.DataFrame
+    bars_per_year: float
+
+    def stats(self) -> pd.Series:
+        """Headline numbers (see :func:`compute_stats`)."""
+        return compute_stats(self.equity["equity"], self.trades, self.orders,
+                             init_cash=float(self.init_cash), bars_per_year=self.bars_per_year,
+                             exposure=float((self.equity["base"] != 0).mean()))
+
+    def costs_table(self) -> pd.Series:
+        """The cost model's every figure, for reports."""
+        return pd.Series(self.costs.to_dict(), name="costs")
+
+
+def orders_frame(index: pd.DatetimeIndex, recs: tuple[Any, ...], k: int) -> pd.DataFrame:
+    """Kernel records (bar, side, size, price, quote, pool_fee, impact, tx_cost, status)."""
+    bar, side, size, price, quote, fee, imp, tx, status = (np.asarray(r[:k]) for r in recs)
+    return pd.DataFrame({
+        "ts": index[bar], "bar": bar, "side": np.where(side > 0, "buy", "sell"), "size": size,
+        "price": price, "quote": quote, "pool_fee": fee, "impact": imp, "tx_cost": tx,
+        "status": [STATUS_DESC[int(s)] for s in status],
+    }, columns=ORDER_COLUMNS)
+
+
+def trades_from_orders(orders: pd.DataFrame, last_price: float, last_ts: Any) -> pd.DataFrame:
+    """Round trips by FIFO lot matching of filled orders; a remaining lot is an open trade."""
+    filled = orders[orders["status"] == "filled"]
+    lots: deque[list[Any]] = deque()  # [ts, base left, cost per base]
+    rows = []
+    for o in filled.itertuples(index=False):
+        if o.side == "buy":
+            lots.append([o.ts, o.size, (o.quote + o.tx_cost) / o.size])
+            continue
+        left, per_base_out = o.size, (o.quote - o.tx_cost) / o.size
+        while left > 1e-12 and lots:
+            lot = lots[0]
+            take = min(left, lot[1])
+            entry, exit_ = take * lot[2], take * per_base_out
+            rows.append((lot[0], o.ts, take, entry, exit_, exit_ - entry, exit_ / entry - 1.0,
+                         False))
+            lot[1] -= take
+            left -= take
+            if lot[1] <= 1e-12:
+                lots.popleft()
+    for ts, base, cost in lots:
+        entry, exit_ = base * cost, base * last_price
+        rows.append((ts, last_ts, base, entry, exit_, exit_ - entry, exit_ / entry - 1.0, True))
+    return pd.DataFrame(rows, columns=TRADE_COLUMNS)
+
+
+def compute_stats(
+    equity: pd.Series, trades: pd.DataFrame, orders: pd.DataFrame, *, init_cash: float,
+    bars_per_year: float, exposure: float,
+) -> pd.Series:
+    """Total return, CAGR, Sharpe, Sortino, Calmar, max drawdown, win rate, profit factor,
+    exposure, trade count and every cost paid.
+
+    Sharpe and Sortino use per-bar simple returns, annualised with ``sqrt(bars_per_year)`` and
+    a zero risk-free rate; Sortino's downside deviation is ``sqrt(mean(min(r, 0)**2))``. Win
+    rate and profit factor count closed trades only.
+    """
+    eq = equity.to_numpy(dtype=np.float64)
+    total = eq[-1] / init_cash - 1.0
+    span_s = (equity.index[-1] - equity.index[0]).total_seconds()
+    years = span_s / (365.25 * 86400.0)
+    cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 and total > -1 else float("nan")
+    r = np.diff(eq, prepend=init_cash) / np.concatenate(([init_cash], eq[:-1]))
+    sd = r.std()
+    down = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
+    ann = math.sqrt(bars_per_year)
+    sharpe = r.mean() / sd * ann if sd > 0 else float("nan")
+    sortino = r.mean() / down * ann if down > 0 else float("nan")
+    peak = np.maximum.accumulate(np.concatenate(([init_cash], eq)))[1:]
+    mdd = float(np.max(1.0 - eq / peak))
+    closed = trades[~trades["is_open"]] if len(trades) else trades
+    wins = closed["pnl"][closed["pnl"] > 0].sum() if len(closed) else 0.0
+    losses = -closed["pnl"][closed["pnl"] < 0].sum() if len(closed) else 0.0
+    filled = orders[orders["status"] == "filled"]
+    return pd.Series({
+        "start": equity.index[0], "end": equity.index[-1],
+        "init_cash": init_cash, "final_equity": eq[-1],
+        "total_return": total, "cagr": cagr, "sharpe": sharpe, "sortino": sortino,
+        "calmar": cagr / mdd if mdd > 0 else float("nan"), "max_drawdown": mdd,
+        "win_rate": float((closed["pnl"] > 0).mean()) if len(closed) else float("nan"),
+        "profit_factor": wins / losses if losses > 0 else float("nan"),
+        "exposure": exposure, "trade_count": len(closed), "order_count": len(filled),
+        "rejected_orders": len(orders) - len(filled),
+        "fees_paid": float(filled["pool_fee"].sum() + filled["tx_cost"].sum()),
+        "pool_fees": float(filled["pool_fee"].sum()), "impact_paid": float(filled["impact"].sum()),
+        "tx_costs": float(filled["tx_cost"].sum()),
+    }, name="stats")
