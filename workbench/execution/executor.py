@@ -252,6 +252,9 @@ class Executor:
         self._inflight: dict[str, SubmittedTx] = {}
         self._done: dict[str, str] = {}  # client order id -> final status
         self._alt_cache: dict[Pubkey, AddressLookupTableAccount] = {}
+        # id(keypair) -> (keypair, pubkey); the keypair is held so its id is never reused.
+        self._pubkeys: dict[int, tuple[Keypair, Pubkey]] = {id(self._keypair): (self._keypair,
+                                                                              self.owner)}
 
     def __repr__(self) -> str:
         return f"Executor(chain={self.chain.name}, owner={self.owner})"
@@ -280,6 +283,12 @@ class Executor:
             self._done[coid] = OrderStatus.REJECTED
             raise OrderRejected(f"Order {coid} stopped by the risk gate: {reason} {detail}".strip(),
                                 reason=reason)
+
+    def _pubkey(self, kp: Keypair) -> Pubkey:
+        hit = self._pubkeys.get(id(kp))
+        if hit is None:
+            hit = self._pubkeys[id(kp)] = (kp, kp.pubkey())
+        return hit[1]
 
     async def _lookup_tables(self, plans: Sequence[SwapPlan]) -> list[AddressLookupTableAccount]:
         out = []
@@ -332,7 +341,8 @@ class Executor:
         cu_limit = 1_400_000 if mainnet_cu else self.config.cu_limit_default
         msg = build_message(self.owner, instructions, bh.blockhash, memo=coid, cu_limit=cu_limit,
                             cu_price_micro_lamports=price, lookup_tables=tables, tail=tail)
-        tx = sign_message(msg, signers)
+        pubkeys = [self._pubkey(s) for s in signers]
+        tx = sign_message(msg, signers, pubkeys)
         t = self._t("sign", t)
         if self.config.simulate:
             sim = await self.chain.simulate(tx)
@@ -346,7 +356,7 @@ class Executor:
                     self.owner, instructions, bh.blockhash, memo=coid,
                     cu_limit=compute_unit_limit(sim.units_consumed, self.config.cu_margin_pct),
                     cu_price_micro_lamports=price, lookup_tables=tables, tail=tail)
-                tx = sign_message(msg, signers)
+                tx = sign_message(msg, signers, pubkeys)
                 t = self._t("sign", t)
         return tx, bh.last_valid_block_height
 

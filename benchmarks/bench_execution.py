@@ -1,0 +1,111 @@
+"""Per-stage latency of the execution path on LiteSVM, and the whole path versus a floor.
+
+Floor: build + sign + send ONE bare SPL TransferChecked on LiteSVM (hand-built instruction,
+v0 message), measured in the same run. Whole path: a decided swap intent -> route -> risk ->
+build -> sign -> simulate -> persist intent -> send -> confirm -> parse fill, through the
+same Executor used live. Target: whole-path p99 < 2 ms.
+
+Run: NUMBA_CACHE_DIR=.cache/numba .venv/bin/python benchmarks/bench_execution.py [--orders N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections import defaultdict
+
+from solders.message import MessageV0
+from solders.transaction import VersionedTransaction
+
+from workbench.chain.programs import associated_token_address, transfer_checked_ix
+from workbench.domain import QuoteRequest
+from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent
+from workbench.testing import paper_market
+
+
+def pct(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e3  # µs
+
+
+class TimedChain:
+    """Times send and status calls of the wrapped chain."""
+
+    def __init__(self, inner, timings):
+        self.inner, self.timings = inner, timings
+        self.name, self.reports_mainnet_compute_units = inner.name, False
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def send_transaction(self, tx, *, skip_preflight=True):
+        t = time.perf_counter_ns()
+        sig = self.inner.send_sync(tx, skip_preflight=skip_preflight)
+        self.timings["send"].append(time.perf_counter_ns() - t)
+        return sig
+
+
+def floor_samples(pm, n: int) -> list[int]:
+    chain, w = pm.chain, pm.wallet
+    owner = w.pubkey()
+    src = associated_token_address(owner, pm.quote.mint)
+    dst = associated_token_address(pm.venues[0].pool.authority_pubkey, pm.quote.mint)
+    out = []
+    for i in range(n):
+        t = time.perf_counter_ns()
+        ix = transfer_checked_ix(source=src, mint=pm.quote.mint, destination=dst, owner=owner,
+                                 amount_raw=1 + i, decimals=6)
+        msg = MessageV0.try_compile(owner, [ix], [], chain.blockhash_info().blockhash)
+        tx = VersionedTransaction(msg, [w])
+        chain.svm.send_transaction(tx)
+        out.append(time.perf_counter_ns() - t)
+    return out
+
+
+async def main(n: int) -> None:
+    pm = paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
+    timings: dict[str, list[int]] = defaultdict(list)
+    chain = TimedChain(pm.chain, timings)
+    ex = Executor(chain, pm.wallet, pm.venues,
+                  config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0),
+                  check=lambda route: True,
+                  timer=lambda stage, ns: timings[stage].append(ns))
+    sol, usdc = str(pm.base.mint), str(pm.quote.mint)
+    for i in range(n):  # quote alone, on one venue
+        t = time.perf_counter_ns()
+        await pm.venues[0].quote(QuoteRequest(input_mint=sol, output_mint=usdc,
+                                              in_amount_raw=10**8 + i))
+        timings["quote"].append(time.perf_counter_ns() - t)
+    whole = []
+    for i in range(n):
+        sell = i % 2 == 0
+        intent = SwapIntent(client_order_id=f"b{i}", input_mint=sol if sell else usdc,
+                            output_mint=usdc if sell else sol,
+                            in_amount_raw=10**8 if sell else 15 * 10**6)
+        t = time.perf_counter_ns()
+        await ex.execute(intent)
+        whole.append(time.perf_counter_ns() - t)
+    floor = floor_samples(pm, n)
+    print(f"orders: {n} (2 venues, router with split search, simulate on)")
+    print(f"{'stage':<10}{'p50 µs':>10}{'p99 µs':>10}")
+    for stage in ("quote", "route", "risk", "build", "sign", "simulate", "persist", "send",
+                  "confirm", "parse"):
+        if timings[stage]:
+            print(f"{stage:<10}{pct(timings[stage], .5):>10.1f}{pct(timings[stage], .99):>10.1f}")
+    print(f"{'floor':<10}{pct(floor, .5):>10.1f}{pct(floor, .99):>10.1f}"
+          "   (build+sign+send one bare SPL transfer)")
+    print(f"{'whole':<10}{pct(whole, .5):>10.1f}{pct(whole, .99):>10.1f}"
+          "   (decided order -> confirmed fill)")
+    print(f"whole/floor p50 ratio: {pct(whole, .5) / pct(floor, .5):.1f}x, "
+          f"p99 ratio: {pct(whole, .99) / pct(floor, .99):.1f}x; "
+          f"whole p99 {pct(whole, .99) / 1e3:.2f} ms vs target 2 ms: "
+          f"{'OK' if pct(whole, .99) < 2_000 else 'OVER'}")
+    print(f"mean whole: {statistics.mean(whole) / 1e6:.3f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=2_000)
+    asyncio.run(main(parser.parse_args().orders))
