@@ -1,0 +1,271 @@
+"""Pure Pump.fun logic: decode curve accounts and trade events, and the curve's quote math.
+
+The curve is constant product on *virtual* reserves, in integers exactly as the program
+computes (checked against recorded mainnet buys and sells in the tests):
+
+    buy ``t`` tokens:  cost = t * vs // (vt - t) + 1      fee = cost * fee_bps // 10_000
+    sell ``t`` tokens: out  = t * vs // (vt + t)           fee = out  * fee_bps // 10_000
+
+Worked example (the recorded buy ``pumpfun_buy_0``): vs = 39_790_764_976, vt = 808_981_682_985_720
+before the trade; buying t = 56_716_561_396_327 costs 56_716_561_396_327 * 39_790_764_976 //
+752_265_121_589_393 + 1 = 3_000_000_000 lamports, plus a 1% fee of 30_000_000 to the fee recipient.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from solders.pubkey import Pubkey
+
+from workbench.domain import Quote, TokenBalanceChange
+from workbench.errors import OrderRejected, SchemaError
+from workbench.execution.pumpfun.schemas import BondingCurve, TradeEvent
+
+__all__ = [
+    "BONDING_CURVE_DISCRIMINATOR",
+    "TRADE_EVENT_DISCRIMINATOR",
+    "VENUE",
+    "WSOL_MINT",
+    "BuyQuote",
+    "PumpRoute",
+    "SellQuote",
+    "buy_cost_lamports",
+    "decode_bonding_curve",
+    "decode_trade_event",
+    "ensure_tradable",
+    "quote_buy",
+    "quote_sell",
+    "swap_amounts",
+]
+
+VENUE = "pumpfun"
+WSOL_MINT = "So11111111111111111111111111111111111111112"
+BONDING_CURVE_DISCRIMINATOR = hashlib.sha256(b"account:BondingCurve").digest()[:8]
+TRADE_EVENT_DISCRIMINATOR = hashlib.sha256(b"event:TradeEvent").digest()[:8]
+_CURVE_CORE = struct.Struct("<QQQQQ?")  # 41 bytes after the discriminator
+_MIN_CURVE_LEN = 8 + _CURVE_CORE.size
+_CREATOR_END = _MIN_CURVE_LEN + 32
+_BPS = 10_000
+
+
+def decode_bonding_curve(data: bytes, *, source: str = "bonding curve") -> BondingCurve:
+    """Decode a ``BondingCurve`` account.
+
+    Raises:
+        SchemaError: wrong discriminator (not a bonding curve) or too short.
+    """
+    if len(data) < _MIN_CURVE_LEN or data[:8] != BONDING_CURVE_DISCRIMINATOR:
+        raise SchemaError(
+            f"{source} is not a Pump.fun BondingCurve account ({len(data)} bytes, discriminator "
+            f"{data[:8].hex()}, expected {BONDING_CURVE_DISCRIMINATOR.hex()} and >= "
+            f"{_MIN_CURVE_LEN} bytes). Check the mint: the curve is PDA ['bonding-curve', mint].",
+            source=source,
+            payload=data[:64].hex(),
+        )
+    vt, vs, rt, rs, supply, complete = _CURVE_CORE.unpack_from(data, 8)
+    creator = None
+    if len(data) >= _CREATOR_END:
+        raw = data[_MIN_CURVE_LEN:_CREATOR_END]
+        creator = Pubkey.from_bytes(raw) if any(raw) else None
+    return BondingCurve(
+        virtual_token_reserves=vt,
+        virtual_sol_reserves=vs,
+        real_token_reserves=rt,
+        real_sol_reserves=rs,
+        token_total_supply=supply,
+        complete=complete,
+        creator=creator,
+    )
+
+
+def decode_trade_event(log_line_or_data: str | bytes) -> TradeEvent | None:
+    """Decode a ``TradeEvent`` from a ``Program data: <base64>`` log line or bytes, else None."""
+    if isinstance(log_line_or_data, str):
+        text = log_line_or_data.removeprefix("Program data: ")
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    else:
+        data = log_line_or_data
+    if len(data) < 113 or data[:8] != TRADE_EVENT_DISCRIMINATOR:
+        return None
+    mint = Pubkey.from_bytes(data[8:40])
+    sol_amount, token_amount = struct.unpack_from("<QQ", data, 40)
+    is_buy = data[56] == 1
+    user = Pubkey.from_bytes(data[57:89])
+    timestamp, vs, vt = struct.unpack_from("<qQQ", data, 89)
+    rs = rt = None
+    if len(data) >= 129:
+        rs, rt = struct.unpack_from("<QQ", data, 113)
+    return TradeEvent(
+        mint=mint,
+        sol_amount=sol_amount,
+        token_amount=token_amount,
+        is_buy=is_buy,
+        user=user,
+        timestamp=timestamp,
+        virtual_sol_reserves=vs,
+        virtual_token_reserves=vt,
+        real_sol_reserves=rs,
+        real_token_reserves=rt,
+    )
+
+
+def ensure_tradable(curve: BondingCurve, mint: str) -> None:
+    """Raise ``OrderRejected`` when the curve is complete: the token has graduated."""
+    if curve.complete:
+        raise OrderRejected(
+            f"Pump.fun bonding curve of {mint} is complete: the token graduated and its "
+            "liquidity moved to PumpSwap/Raydium, so the curve no longer trades. Route this "
+            "order through the Jupiter venue instead.",
+            reason="curve_complete",
+            venue=VENUE,
+        )
+
+
+def buy_cost_lamports(curve: BondingCurve, token_amount: int) -> int:
+    """Lamports the curve charges for exactly ``token_amount`` tokens, before the fee."""
+    vt, vs = curve.virtual_token_reserves, curve.virtual_sol_reserves
+    return token_amount * vs // (vt - token_amount) + 1
+
+
+def _fee(lamports: int, fee_bps: int) -> int:
+    return lamports * fee_bps // _BPS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuyQuote:
+    """A buy priced on one curve snapshot.
+
+    Attributes:
+        token_amount: tokens bought (exact: the buy instruction names the token amount).
+        sol_cost_lamports: lamports to the curve, before the fee.
+        fee_lamports: protocol fee on top.
+        total_lamports: cost plus fee; never above the SOL offered.
+    """
+
+    token_amount: int
+    sol_cost_lamports: int
+    fee_lamports: int
+
+    @property
+    def total_lamports(self) -> int:
+        """Cost plus fee."""
+        return self.sol_cost_lamports + self.fee_lamports
+
+
+def quote_buy(curve: BondingCurve, sol_in_lamports: int, fee_bps: int) -> BuyQuote:
+    """The most tokens ``sol_in_lamports`` (fee included) buys, capped by the real reserves.
+
+    Binary search on the exact integer cost, so the result is the program's own arithmetic and
+    one more token would cost more than offered.
+
+    Raises:
+        OrderRejected: nothing can be bought (amount too small, or no tokens left).
+    """
+    if sol_in_lamports <= 0:
+        raise OrderRejected(
+            f"Pump.fun buy needs sol_in_lamports > 0, got {sol_in_lamports}.",
+            reason="bad_amount",
+            venue=VENUE,
+        )
+
+    def total(t: int) -> int:
+        cost = buy_cost_lamports(curve, t)
+        return cost + _fee(cost, fee_bps)
+
+    lo, hi = 0, min(curve.real_token_reserves, curve.virtual_token_reserves - 1)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if total(mid) <= sol_in_lamports:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo == 0:
+        raise OrderRejected(
+            f"Pump.fun buy of {sol_in_lamports} lamports buys no tokens on this curve "
+            f"(real token reserves {curve.real_token_reserves}); offer more SOL.",
+            reason="too_small",
+            venue=VENUE,
+        )
+    cost = buy_cost_lamports(curve, lo)
+    return BuyQuote(token_amount=lo, sol_cost_lamports=cost, fee_lamports=_fee(cost, fee_bps))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SellQuote:
+    """A sell priced on one curve snapshot: lamports out before and after the fee."""
+
+    token_amount: int
+    sol_out_lamports: int
+    fee_lamports: int
+
+    @property
+    def net_lamports(self) -> int:
+        """What the seller receives."""
+        return self.sol_out_lamports - self.fee_lamports
+
+
+def quote_sell(curve: BondingCurve, token_amount: int, fee_bps: int) -> SellQuote:
+    """Lamports for selling exactly ``token_amount`` tokens.
+
+    Raises:
+        OrderRejected: the amount is not positive, or the curve lacks the real SOL to pay.
+    """
+    if token_amount <= 0:
+        raise OrderRejected(
+            f"Pump.fun sell needs token_amount > 0, got {token_amount}.",
+            reason="bad_amount",
+            venue=VENUE,
+        )
+    vt, vs = curve.virtual_token_reserves, curve.virtual_sol_reserves
+    out = token_amount * vs // (vt + token_amount)
+    if out > curve.real_sol_reserves:
+        raise OrderRejected(
+            f"Pump.fun sell of {token_amount} tokens would pay {out} lamports but the curve holds "
+            f"only {curve.real_sol_reserves} real lamports; sell less.",
+            reason="insufficient_liquidity",
+            venue=VENUE,
+        )
+    return SellQuote(
+        token_amount=token_amount, sol_out_lamports=out, fee_lamports=_fee(out, fee_bps)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PumpRoute:
+    """What a Pump.fun quote carries to ``build``.
+
+    Attributes:
+        side: ``buy`` (SOL -> token) or ``sell`` (token -> SOL).
+        mint: the curve's token mint.
+        token_amount: tokens bought or sold (both instructions name the token amount).
+        sol_limit_lamports: ``max_sol_cost`` for a buy, ``min_sol_output`` for a sell.
+        slippage_bps: the slippage the limit was made with (for re-quoting).
+        curve: the snapshot the quote was priced on.
+    """
+
+    side: Literal["buy", "sell"]
+    mint: Pubkey
+    token_amount: int
+    sol_limit_lamports: int
+    slippage_bps: int
+    curve: BondingCurve
+
+
+def swap_amounts(quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
+    """(in_raw, out_raw) from the owner's balance changes (native SOL under the wSOL mint).
+
+    SOL legs include everything else the transaction moved for the owner in lamports (ATA rent,
+    tips): the chain's number, which is what the ledger records.
+    """
+    spent = sum(c.delta_raw for c in changes if c.mint == quote.input_mint)
+    received = sum(c.delta_raw for c in changes if c.mint == quote.output_mint)
+    return -spent, received

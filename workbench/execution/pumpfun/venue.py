@@ -1,0 +1,230 @@
+"""Pump.fun bonding curves as a ``workbench.ports.Venue`` (SOL <-> curve token)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from solders.pubkey import Pubkey
+
+from workbench.domain import Quote, QuoteRequest, SwapPlan, TokenBalanceChange
+from workbench.errors import OrderRejected
+from workbench.execution.pumpfun.config import PumpFunConfig
+from workbench.execution.pumpfun.instructions import (
+    bonding_curve_pda,
+    build_buy,
+    build_create_user_ata,
+    build_sell,
+)
+from workbench.execution.pumpfun.parse import (
+    VENUE,
+    WSOL_MINT,
+    PumpRoute,
+    decode_bonding_curve,
+    ensure_tradable,
+    quote_buy,
+    quote_sell,
+    swap_amounts,
+)
+from workbench.execution.pumpfun.schemas import BondingCurve
+from workbench.ports import Clock
+
+__all__ = ["AccountSource", "PumpFunVenue"]
+
+_BPS = 10_000
+
+
+class AccountSource(Protocol):
+    """Anything that reads account data (``PumpFunClient``, or the chain RPC client)."""
+
+    async def fetch_account_data(self, pubkey: Pubkey) -> bytes | None:
+        """The account's data, or None when it does not exist."""
+        ...
+
+
+class _WallClock:
+    def now_ns(self) -> int:
+        return time.time_ns()
+
+
+def _impact_bps(curve: BondingCurve, sol: int, tokens: int) -> float:
+    """How much worse the average price is than the marginal price vs/vt, in bps."""
+    spot = curve.virtual_sol_reserves / curve.virtual_token_reserves
+    return (sol / tokens / spot - 1.0) * _BPS if tokens and spot else 0.0
+
+
+class PumpFunVenue:
+    """Buy and sell tokens on their Pump.fun bonding curve.
+
+    A buy names an exact token amount and a SOL ceiling; so the quote's ``out_amount_raw`` is
+    exact and slippage applies to the SOL side: ``max_sol_cost = in * (1 + slippage)``. A sell
+    names exact tokens and a SOL floor: ``min_sol_output = out * (1 - slippage)``.
+
+    Args:
+        accounts: reads the bonding curve account.
+        config: program addresses, fee, layout, quote age.
+        clock: time source for quote ages.
+    """
+
+    name = VENUE
+
+    def __init__(
+        self, accounts: AccountSource, config: PumpFunConfig, *, clock: Clock | None = None
+    ) -> None:
+        self._accounts = accounts
+        self._config = config
+        self._clock: Clock = clock or _WallClock()
+
+    async def fetch_curve(self, mint: Pubkey) -> BondingCurve:
+        """Read and decode the mint's bonding curve.
+
+        Raises:
+            OrderRejected: no curve exists for the mint (not a Pump.fun token).
+        """
+        address = bonding_curve_pda(mint, self._config.program_id)
+        data = await self._accounts.fetch_account_data(address)
+        if data is None:
+            raise OrderRejected(
+                f"No Pump.fun bonding curve at {address} for mint {mint}: the mint was not "
+                "launched on Pump.fun. Trade it through Jupiter instead.",
+                reason="no_curve",
+                venue=VENUE,
+            )
+        return decode_bonding_curve(data, source=f"bonding curve {address}")
+
+    async def quote(self, request: QuoteRequest) -> Quote:
+        """Price a SOL -> token buy or a token -> SOL sell on the current curve.
+
+        Raises:
+            OrderRejected: neither side is SOL, the curve is complete (graduated), or the
+                amount is unusable.
+        """
+        if request.input_mint == WSOL_MINT and request.output_mint != WSOL_MINT:
+            side, mint = "buy", request.output_mint
+        elif request.output_mint == WSOL_MINT and request.input_mint != WSOL_MINT:
+            side, mint = "sell", request.input_mint
+        else:
+            raise OrderRejected(
+                f"Pump.fun trades SOL against a curve token; {request.input_mint} -> "
+                f"{request.output_mint} has no SOL side (or both are SOL).",
+                reason="unsupported_pair",
+                venue=VENUE,
+            )
+        mint_key = Pubkey.from_string(mint)
+        curve = await self.fetch_curve(mint_key)
+        ensure_tradable(curve, mint)
+        fee_bps, slip = self._config.fee_bps, request.slippage_bps
+        if side == "buy":
+            buy = quote_buy(curve, request.in_amount_raw, fee_bps)
+            route = PumpRoute(
+                side="buy",
+                mint=mint_key,
+                token_amount=buy.token_amount,
+                sol_limit_lamports=request.in_amount_raw * (_BPS + slip) // _BPS,
+                slippage_bps=slip,
+                curve=curve,
+            )
+            return Quote(
+                venue=VENUE,
+                input_mint=request.input_mint,
+                output_mint=request.output_mint,
+                in_amount_raw=request.in_amount_raw,
+                out_amount_raw=buy.token_amount,
+                min_out_amount_raw=buy.token_amount,
+                fee_raw=buy.fee_lamports,
+                price_impact_bps=_impact_bps(curve, buy.sol_cost_lamports, buy.token_amount),
+                ts_init=self._clock.now_ns(),
+                route=route,
+            )
+        sell = quote_sell(curve, request.in_amount_raw, fee_bps)
+        min_out = sell.net_lamports * (_BPS - slip) // _BPS
+        route = PumpRoute(
+            side="sell",
+            mint=mint_key,
+            token_amount=request.in_amount_raw,
+            sol_limit_lamports=min_out,
+            slippage_bps=slip,
+            curve=curve,
+        )
+        return Quote(
+            venue=VENUE,
+            input_mint=request.input_mint,
+            output_mint=request.output_mint,
+            in_amount_raw=request.in_amount_raw,
+            out_amount_raw=sell.net_lamports,
+            min_out_amount_raw=min_out,
+            fee_raw=0,  # the fee is taken in SOL, the output; it is inside out_amount_raw
+            price_impact_bps=-_impact_bps(curve, sell.sol_out_lamports, request.in_amount_raw),
+            ts_init=self._clock.now_ns(),
+            route=route,
+        )
+
+    def is_stale(self, quote: Quote) -> bool:
+        """True when ``quote`` is older than ``max_quote_age_s``."""
+        return self._clock.now_ns() - quote.ts_init > self._config.max_quote_age_s * 1e9
+
+    async def build(self, quote: Quote, owner: Pubkey) -> SwapPlan:
+        """Instructions for ``quote``; re-reads the curve and re-quotes when the quote is stale.
+
+        A buy also creates the owner's token account (idempotent, so it is harmless when the
+        account exists).
+        """
+        route = self._route(quote)
+        if self.is_stale(quote):
+            quote = await self.quote(
+                QuoteRequest(
+                    input_mint=quote.input_mint,
+                    output_mint=quote.output_mint,
+                    in_amount_raw=quote.in_amount_raw,
+                    slippage_bps=route.slippage_bps,
+                )
+            )
+            route = self._route(quote)
+        creator = route.curve.creator
+        if self._config.layout == "creator_vault" and creator is None:
+            raise OrderRejected(
+                f"Bonding curve of {route.mint} has no creator field, which the creator_vault "
+                "layout needs; use layout='legacy' or extend the account first.",
+                reason="no_creator",
+                venue=VENUE,
+            )
+        if route.side == "buy":
+            instructions = (
+                build_create_user_ata(owner, route.mint),
+                build_buy(
+                    user=owner,
+                    mint=route.mint,
+                    token_amount=route.token_amount,
+                    max_sol_cost_lamports=route.sol_limit_lamports,
+                    config=self._config,
+                    creator=creator,
+                ),
+            )
+        else:
+            instructions = (
+                build_sell(
+                    user=owner,
+                    mint=route.mint,
+                    token_amount=route.token_amount,
+                    min_sol_output_lamports=route.sol_limit_lamports,
+                    config=self._config,
+                    creator=creator,
+                ),
+            )
+        return SwapPlan(venue=VENUE, quote=quote, instructions=instructions)
+
+    def parse(self, quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
+        """(in_amount_raw, out_amount_raw) from the owner's balance changes."""
+        return swap_amounts(quote, changes)
+
+    @staticmethod
+    def _route(quote: Quote) -> PumpRoute:
+        if quote.venue != VENUE or not isinstance(quote.route, PumpRoute):
+            raise OrderRejected(
+                f"A quote from venue {quote.venue!r} cannot be built by Pump.fun; build it with "
+                "the venue that quoted it.",
+                reason="foreign_quote",
+                venue=VENUE,
+            )
+        return quote.route
