@@ -130,6 +130,22 @@ class RiskSettings(BaseModel):
     """Risk limits (changeable at run time through the control plane; each change is audited).
 
     Amounts are in quote currency (USD-like) unless named otherwise.
+
+    Attributes:
+        max_order_notional: largest single order, in quote currency.
+        min_order_notional: smallest order worth its fees.
+        max_position_notional: largest position in one token.
+        max_gross_exposure: sum of all positions' absolute value.
+        max_concentration_pct: largest share of equity in one token.
+        max_open_positions: how many tokens may be held at once.
+        max_daily_loss: loss since UTC midnight that halts new risk.
+        max_drawdown_pct: drawdown from the equity peak that halts new risk.
+        max_orders_per_minute: order rate limit across strategies.
+        max_slippage_bps: worst accepted fill versus the reference price.
+        max_price_jump_pct: a mark moving more than this trips the breaker.
+        allowed_mints: if set, only these mints may be traded.
+        denied_mints: these mints may never be traded.
+        breaker_cooldown_s: a tripped breaker stays tripped at least this long.
     """
 
     model_config = _SECTION
@@ -269,6 +285,25 @@ class Settings(BaseSettings):
         """Init args win, then environment, then ``.env``, then the TOML file."""
         return (init_settings, env_settings, dotenv_settings, _TomlValues(settings_cls))
 
+    @classmethod
+    def reference(cls) -> str:
+        """Markdown table of every setting: name, environment variable, default, meaning."""
+        rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|",
+                "| `profile` | `WORKBENCH_PROFILE` | `paper` | `paper` or `live` (live also needs "
+                "`engine.live_opt_in = true` and `execution.keystore_path`) |"]
+        for name, field in cls.model_fields.items():
+            section = field.annotation
+            if not (isinstance(section, type) and issubclass(section, BaseModel)):
+                continue
+            docs = _attribute_docs(section)
+            defaults = section()
+            for key, sub in section.model_fields.items():
+                value = getattr(defaults, key)
+                shown = "(secret)" if "SecretStr" in str(sub.annotation) else _mask(value)
+                rows.append(f"| `{name}.{key}` | `WORKBENCH_{name.upper()}__{key.upper()}` | "
+                            f"`{shown!r}` | {docs.get(key, '')} |")
+        return "\n".join(rows) + "\n"
+
     @property
     def database_url(self) -> str:
         """The effective SQLAlchemy URL (SQLite in the data dir by default)."""
@@ -297,6 +332,20 @@ class _TomlValues(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(_FILE_VALUES.get())
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """``name: meaning`` lines of a Google-style Attributes section (``a / b:`` shares one)."""
+    out: dict[str, str] = {}
+    doc = (cls.__doc__ or "").split("Attributes:", 1)
+    if len(doc) < 2:
+        return out
+    for line in doc[1].splitlines():
+        head, sep, meaning = line.strip().partition(": ")
+        if sep and head and all(part.strip().isidentifier() for part in head.split("/")):
+            for part in head.split("/"):
+                out[part.strip()] = meaning.strip()
+    return out
 
 
 def _mask(value: Any) -> Any:

@@ -103,6 +103,12 @@ def config_show(
     typer.echo(f"# database: {settings.database_url.split('@')[-1]}")
 
 
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every setting as a Markdown table (the README's configuration reference)."""
+    typer.echo(Settings.reference(), nl=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the ledger database to the newest schema."""

@@ -58,6 +58,10 @@ def _alembic_config() -> Config:
     return cfg
 
 
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split())
+
+
 def _redacted(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -110,7 +114,7 @@ class Store:
                     )
         except OperationalError as exc:
             raise StoreError(
-                f"Cannot reach the database at {self.url}: {str(exc.orig).strip()}. Check that the "
+                f"Cannot reach the database at {self.url}: {_one_line(exc.orig)}. Check that the "
                 "server runs and WORKBENCH_DATABASE__URL is right."
             ) from None
         return SchemaStatus(current=current, head=head, backend=self.backend, timescaledb=hyper)
@@ -147,7 +151,7 @@ class Store:
                 command.upgrade(cfg, "head")
         except OperationalError as exc:
             raise StoreError(
-                f"Cannot migrate the database at {self.url}: {str(exc.orig).strip()}. Check that "
+                f"Cannot migrate the database at {self.url}: {_one_line(exc.orig)}. Check that "
                 "the data directory is writable and the server accepts writes."
             ) from None
         return self.status()

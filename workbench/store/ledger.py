@@ -179,9 +179,9 @@ def open_orders(store: Store) -> list[dict[str, Any]]:
     """Orders not in a final state, with their signed bytes: what recovery must reconcile."""
     final = [str(s) for s in OrderStatus if s.is_final]
     with store.engine.connect() as conn:
-        rows = conn.execute(select(OrderRow).where(OrderRow.status.not_in(final))
-                            .order_by(OrderRow.id)).scalars().all()
-        return [{c.name: getattr(r, c.key) for c in OrderRow.__table__.columns} for r in rows]
+        rows = conn.execute(select(*OrderRow.__table__.c).where(OrderRow.status.not_in(final))
+                            .order_by(OrderRow.id)).mappings().all()
+        return [dict(r) for r in rows]
 
 
 _FILL_COLS = ["client_order_id", "symbol", "side", "base_amount", "quote_amount", "fee_lamports",
@@ -361,10 +361,11 @@ def submit_command(store: Store, *, actor: str, command: str,
 def claim_commands(store: Store) -> list[dict[str, Any]]:
     """Take every pending command (marking it ``applying``) in submission order."""
     with store.engine.begin() as conn:
-        rows = conn.execute(select(ControlCommand).where(ControlCommand.status == "pending")
-                            .order_by(ControlCommand.id).with_for_update()).scalars().all()
-        out = [{"id": r.id, "ts": r.ts, "actor": r.actor, "command": r.command,
-                "args": dict(r.args)} for r in rows]
+        rows = conn.execute(select(*ControlCommand.__table__.c)
+                            .where(ControlCommand.status == "pending")
+                            .order_by(ControlCommand.id).with_for_update()).mappings().all()
+        out = [{"id": r["id"], "ts": r["ts"], "actor": r["actor"], "command": r["command"],
+                "args": dict(r["args"])} for r in rows]
         if out:
             conn.execute(update(ControlCommand)
                          .where(ControlCommand.id.in_([r["id"] for r in out]))
@@ -402,10 +403,11 @@ def set_state(store: Store, key: str, value: Mapping[str, Any]) -> None:
 def get_state(store: Store, key: str) -> dict[str, Any] | None:
     """Engine state under ``key`` with its ``ts_updated`` (ns), or None."""
     with store.engine.connect() as conn:
-        row = conn.execute(select(EngineState).where(EngineState.key == key)).scalar_one_or_none()
+        row = conn.execute(select(EngineState.value, EngineState.ts_updated)
+                           .where(EngineState.key == key)).first()
         if row is None:
             return None
-        return {**row.value, "ts_updated": row.ts_updated}
+        return {**row[0], "ts_updated": row[1]}
 
 
 # -- job runs -------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""The `workbench` CLI: version, config, db, run; errors as one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("WORKBENCH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`workbench version` prints the package version."""
+    import workbench
+
+    assert main(["version"]) == 0
+    assert workbench.__version__ in capsys.readouterr().out
+
+
+def test_config_show_masks_secrets(capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config show` prints every section with secrets masked."""
+    monkeypatch.setenv("WORKBENCH_DATA__BIRDEYE_API_KEY", "be-secret-key")
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "risk.max_daily_loss" in out and "be-secret-key" not in out and "**********" in out
+
+
+def test_bad_config_is_one_line_and_code_2(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    """A bad config prints one error line (no traceback) and exits with the config code."""
+    (tmp_path / "workbench.toml").write_text("[engine]\nmode = 'yolo'\n")
+    assert main(["config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Invalid configuration") and "engine.mode" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_demo_loads_sample_and_db_status(capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    """`run --demo` migrates SQLite, stores the real sample once, and `db status` shows it."""
+    assert main(["run", "--demo"]) == 0
+    first = capsys.readouterr().out
+    assert "SOL/USDT" in first and "76948" in first
+    assert (tmp_path / "data" / "workbench.db").exists()
+    assert main(["run", "--demo"]) == 0
+    assert "0 new rows stored" in capsys.readouterr().out
+    assert main(["db", "status"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_unreachable_database_exit_code(capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unreachable database exits with the store code and a hint."""
+    monkeypatch.setenv("WORKBENCH_DATABASE__URL", "postgresql+psycopg://x@127.0.0.1:1/none")
+    assert main(["db", "upgrade"]) == 3
+    assert "Cannot reach the database" in capsys.readouterr().err
+
+
+def test_console_script_runs() -> None:
+    """The installed console script starts and exits 0."""
+    exe = Path(sys.executable).with_name("workbench")
+    out = subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr

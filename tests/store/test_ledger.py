@@ -1,0 +1,118 @@
+"""Ledger repository functions on both backends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from workbench.domain import Fill, Order, OrderStatus, Side
+from workbench.errors import StoreError
+from workbench.store import Store
+from workbench.store import ledger as L
+
+
+def _order(cid: str = "wb-1", amount: str = "1.234567891") -> Order:
+    return Order(client_order_id=cid, strategy="grid", symbol="SOL/USDC", side=Side.BUY,
+                 amount=Decimal(amount), price=Decimal("145.12"), ts_init=1_700_000_000_000_000_000)
+
+
+def test_order_lifecycle_keeps_exact_amounts_and_signed_bytes(store: Store) -> None:
+    """An order's intent, signed bytes and status survive exactly; Decimals are not rounded."""
+    L.save_order(store, _order())
+    L.set_order_status(store, "wb-1", OrderStatus.SUBMITTED, signature="5ig", signed_tx=b"\x01\x02",
+                       last_valid_block_height=123)
+    [pending] = L.open_orders(store)
+    assert pending["signed_tx"] == b"\x01\x02" and pending["last_valid_block_height"] == 123
+    assert pending["amount"] == Decimal("1.234567891")
+    L.set_order_status(store, "wb-1", OrderStatus.FILLED)
+    assert L.open_orders(store) == []
+    frame = L.load_orders(store)
+    assert frame.loc[0, "status"] == "filled" and frame.loc[0, "signature"] == "5ig"
+
+
+def test_duplicate_client_order_id_is_refused(store: Store) -> None:
+    """The same client order id cannot be recorded twice."""
+    L.save_order(store, _order())
+    with pytest.raises(StoreError, match="already in the ledger"):
+        L.save_order(store, _order())
+    with pytest.raises(StoreError, match="No order 'nope'"):
+        L.set_order_status(store, "nope", OrderStatus.FILLED)
+
+
+def test_fills_are_idempotent_and_newest_first(store: Store) -> None:
+    """Re-recording a fill with the same signature is a no-op; fills list newest first."""
+    for i in range(3):
+        fill = Fill(client_order_id=f"wb-{i}", symbol="SOL/USDC", side=Side.SELL,
+                    base_amount=Decimal("0.5"), quote_amount=Decimal("72.56"), fee_lamports=5000,
+                    venue="local", signature=f"sig{i}", ts_event=i)
+        assert L.save_fill(store, fill, strategy="grid") is True
+    assert L.save_fill(store, fill) is False
+    frame = L.load_fills(store)
+    assert list(frame["client_order_id"]) == ["wb-2", "wb-1", "wb-0"]
+    assert frame.loc[0, "quote_amount"] == Decimal("72.56")
+
+
+def test_control_commands_are_claimed_once_and_audited(store: Store) -> None:
+    """A submitted command is audited, claimed exactly once, and marked applied."""
+    cid = L.submit_command(store, actor="alice", command="stop_strategy", args={"name": "grid"})
+    claimed = L.claim_commands(store)
+    assert [c["id"] for c in claimed] == [cid] and claimed[0]["args"] == {"name": "grid"}
+    assert L.claim_commands(store) == []
+    L.finish_command(store, cid, ok=True, result="stopped")
+    cmds = L.load_commands(store)
+    assert cmds.loc[0, "status"] == "applied"
+    audit = L.load_audit(store)
+    assert audit.loc[0, "actor"] == "alice" and audit.loc[0, "action"] == "command:stop_strategy"
+
+
+def test_strategy_configs_and_state(store: Store) -> None:
+    """Strategies can be stopped by name; engine state is a JSON value with its update time."""
+    L.save_strategy_config(store, name="grid-sol", kind="grid", symbol="SOL/USDC",
+                           params={"levels": 10})
+    L.set_strategy_enabled(store, "grid-sol", False)
+    frame = L.load_strategy_configs(store)
+    assert not frame.loc[0, "enabled"] and frame.loc[0, "params"] == {"levels": 10}
+    with pytest.raises(StoreError, match="No strategy named 'x'"):
+        L.set_strategy_enabled(store, "x", True)
+    L.set_state(store, "breaker", {"state": "ACTIVE"})
+    L.set_state(store, "breaker", {"state": "HALTED"})
+    state = L.get_state(store, "breaker")
+    assert state is not None and state["state"] == "HALTED" and state["ts_updated"] > 0
+    assert L.get_state(store, "missing") is None
+
+
+def test_risk_events_equity_and_job_runs(store: Store) -> None:
+    """Risk events, the equity curve and job runs read back as frames."""
+    L.record_risk_event(store, {"kind": "rejection", "rule": "MAX_ORDER_NOTIONAL",
+                                "detail": "notional 2000 > 1000", "client_order_id": "wb-1"})
+    assert L.load_risk_events(store).loc[0, "rule"] == "MAX_ORDER_NOTIONAL"
+    for ts, eq in ((2, "101.5"), (1, "100")):
+        L.save_equity(store, ts=ts, equity=Decimal(eq), cash=Decimal(eq), exposure=Decimal(0),
+                      realized_pnl=Decimal(0), unrealized_pnl=Decimal(0))
+    assert list(L.load_equity(store)["equity"]) == [100.0, 101.5]
+    L.start_job_run(store, run_id="r1", job="report", params={"days": 1})
+    L.finish_job_run(store, "r1", status="failed", error="boom", metrics={"x": 1})
+    runs = L.load_job_runs(store)
+    assert runs.loc[0, "status"] == "failed" and runs.loc[0, "duration_s"] >= 0
+
+
+def test_model_registry_versions_and_promotion(store: Store) -> None:
+    """Versions count up per name; promoting one retires the previous production version."""
+    kw = dict(path="p", features=["r1"], params={}, metrics={"sharpe": 1.0}, fingerprint="f")
+    assert L.register_model(store, name="m", **kw) == 1
+    assert L.register_model(store, name="m", **kw) == 2
+    L.set_model_status(store, "m", 1, "production", "first")
+    L.set_model_status(store, "m", 2, "production", "better OOS sharpe")
+    frame = L.load_models(store, name="m").set_index("version")
+    assert frame.loc[1, "status"] == "retired" and frame.loc[2, "status"] == "production"
+
+
+def test_positions_and_balances(store: Store) -> None:
+    """Position snapshots replace the previous set; balances keep their raw integers exactly."""
+    L.save_positions(store, [{"strategy": "grid", "symbol": "SOL/USDC", "quantity": Decimal("2"),
+                              "avg_cost": Decimal("140.5"), "realized_pnl": Decimal("0"),
+                              "stops": None}])
+    assert L.load_positions(store).loc[0, "avg_cost"] == Decimal("140.5")
+    L.save_balances(store, "owner1", {"mintA": (123456789012345678, 9)}, source="chain")
+    assert L.load_balances(store).loc[0, "amount_raw"] == Decimal(123456789012345678)
