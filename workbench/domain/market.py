@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from solders.instruction import Instruction
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from workbench.domain.tokens import Token
@@ -159,6 +160,8 @@ class SwapPlan:
         lookup_tables: address lookup table accounts the instructions need (v0 transactions).
         prebuilt_tx: a whole unsigned/partially signed transaction when the venue returns one
             (Jupiter ``/swap``, Ultra ``/order``), serialized bytes; None otherwise.
+        cosigners: extra keypairs that must sign (the local AMM's pool authority in paper
+            mode); live venues need none.
     """
 
     venue: str
@@ -166,6 +169,7 @@ class SwapPlan:
     instructions: tuple[Instruction, ...] = ()
     lookup_tables: tuple[Pubkey, ...] = ()
     prebuilt_tx: bytes | None = None
+    cosigners: tuple[Keypair, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
