@@ -1,1 +1,107 @@
-"""Market data: sources, decoders, candles, depth, the lake loader and replay."""
+"""Market data: sources, on-chain decoders, AMM depth, candles, quality, the lake and replay.
+
+Notebooks import from here::
+
+    from workbench.data import load, build_candles, cp_depth
+    bars = load("SOL/USDT", "5m", start="2024-03-01")
+
+Anything that fetches lives in a source client (``workbench.data.sources.*``) and is named
+``fetch_*``; ``load`` reads only the local Parquet lake.
+"""
+
+from workbench.data.amm import (
+    ClmmStep,
+    bonding_curve_buy_cost,
+    bonding_curve_buy_out,
+    bonding_curve_sell_out,
+    clmm_swap_within_tick,
+    cp_swap_in,
+    cp_swap_out,
+    sqrt_price_x64_from_tick,
+)
+from workbench.data.candles import (
+    build_candles,
+    build_candles_from_frame,
+    mark_gaps,
+    resample_candles,
+)
+from workbench.data.collect import CollectResult, backfill_ohlcv, collect_ticks, run_concurrently
+from workbench.data.decoders import (
+    BondingCurve,
+    PythPrice,
+    RaydiumAmmV4Pool,
+    Whirlpool,
+    decode_bonding_curve,
+    decode_bonding_curve_many,
+    decode_pyth_price,
+    decode_raydium_amm_v4,
+    decode_raydium_amm_v4_many,
+    decode_token_amounts,
+    decode_whirlpool,
+    decode_whirlpool_many,
+)
+from workbench.data.depth import (
+    CurveDepth,
+    aggregate_depth,
+    bonding_curve_depth,
+    clmm_depth,
+    cp_depth,
+)
+from workbench.data.files import parse_freqtrade_name, read_ohlcv_file, to_ohlcv_frame
+from workbench.data.http import RateLimiter, RetryPolicy, retry
+from workbench.data.loading import default_lake, load, sample_path
+from workbench.data.quality import QualityReport, check_bars, check_ticks
+from workbench.data.replay import replay_bars, replay_rows
+from workbench.data.swaps import parse_pool_swap, trades_to_frame
+
+__all__ = [
+    "BondingCurve",
+    "ClmmStep",
+    "CollectResult",
+    "CurveDepth",
+    "PythPrice",
+    "QualityReport",
+    "RateLimiter",
+    "RaydiumAmmV4Pool",
+    "RetryPolicy",
+    "Whirlpool",
+    "aggregate_depth",
+    "backfill_ohlcv",
+    "bonding_curve_buy_cost",
+    "bonding_curve_buy_out",
+    "bonding_curve_depth",
+    "bonding_curve_sell_out",
+    "build_candles",
+    "build_candles_from_frame",
+    "check_bars",
+    "check_ticks",
+    "clmm_depth",
+    "clmm_swap_within_tick",
+    "collect_ticks",
+    "cp_depth",
+    "cp_swap_in",
+    "cp_swap_out",
+    "decode_bonding_curve",
+    "decode_bonding_curve_many",
+    "decode_pyth_price",
+    "decode_raydium_amm_v4",
+    "decode_raydium_amm_v4_many",
+    "decode_token_amounts",
+    "decode_whirlpool",
+    "decode_whirlpool_many",
+    "default_lake",
+    "load",
+    "mark_gaps",
+    "parse_freqtrade_name",
+    "parse_pool_swap",
+    "read_ohlcv_file",
+    "replay_bars",
+    "replay_rows",
+    "resample_candles",
+    "retry",
+    "run_concurrently",
+    "sample_path",
+    "sqrt_price_x64_from_tick",
+    "to_ohlcv_frame",
+    "trades_to_frame",
+]

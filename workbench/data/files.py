@@ -107,7 +107,7 @@ def read_ohlcv_file(path: str | Path) -> pd.DataFrame:
             raw = pd.read_feather(p)
         elif name.endswith((".parquet", ".pq")):
             raw = pd.read_parquet(p)
-        elif name.endswith(".csv") or name.endswith(".csv.gz"):
+        elif name.endswith((".csv", ".csv.gz")):
             raw = pd.read_csv(p)
         elif name.endswith((".json", ".json.gz")):
             opener = gzip.open if name.endswith(".gz") else open
