@@ -126,7 +126,7 @@ def compute_stats(
     sortino = r.mean() / down * ann if down > 0 else float("nan")
     peak = np.maximum.accumulate(np.concatenate(([init_cash], eq)))[1:]
     mdd = float(np.max(1.0 - eq / peak))
-    closed = trades[~trades["is_open"]] if len(trades) else trades
+    closed = trades[~trades["is_open"].astype(bool)] if len(trades) else trades
     wins = closed["pnl"][closed["pnl"] > 0].sum() if len(closed) else 0.0
     losses = -closed["pnl"][closed["pnl"] < 0].sum() if len(closed) else 0.0
     filled = orders[orders["status"] == "filled"]
