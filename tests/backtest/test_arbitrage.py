@@ -55,7 +55,7 @@ def test_hand_case_every_leg_and_balance():
 
 
 def test_fees_and_tip_can_kill_the_trade():
-    """The same spread does not pay 50 bps a side (0.995**2 < 100/101), nor a 0.05-quote tip with no fees."""
+    """The spread does not pay 50 bps a side (0.995**2 < 100/101), nor a 0.05 tip."""
     fees = ArbitrageParams(fee_bps=(50.0, 50.0), max_depth_frac=1.0)
     assert run("arbitrage", _frame(100.0, 101.0), params=fees, costs=NO_TX).trades.empty
     tip = CostModel(network_fee_lamports=0, priority_fee_lamports=0, failed_tx_rate=0.0,

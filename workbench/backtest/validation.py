@@ -89,7 +89,8 @@ def walk_forward(
         cut = int(len(win) * is_fraction)
         ins, oos = win.iloc[:cut], win.iloc[cut:]
         table = sweep(spec, ins, grid, costs=costs, init_cash=init_cash, cluster=cluster)
-        chosen = best_params(table, list(grid), metric)
+        chosen = {k: type(grid[k][0])(v)  # back to the grid's own types (int stays int)
+                  for k, v in best_params(table, list(grid), metric).items()}
         res = run(spec, oos, params=chosen, costs=costs, init_cash=Decimal(repr(equity)))
         oos_stats = res.stats()
         is_score = table[metric].astype(float)
