@@ -448,7 +448,7 @@ async def test_graduated_curve_is_rejected_with_a_jupiter_hint(load_json):
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC)
         venue = PumpFunVenue(PumpFunClient(http, config), config)
-        with pytest.raises(OrderRejected, match="graduated.*Jupiter") as info:
+        with pytest.raises(OrderRejected, match=r"graduated.*Jupiter") as info:
             await venue.quote(
                 QuoteRequest(input_mint=WSOL, output_mint=str(mint), in_amount_raw=10**9)
             )
@@ -483,7 +483,7 @@ async def test_unknown_mint_and_non_sol_pair_are_rejected():
         config = PumpFunConfig(rpc_url=RPC)
         venue = PumpFunVenue(PumpFunClient(http, config), config)
         mint = str(Pubkey.new_unique())
-        with pytest.raises(OrderRejected, match="not launched on Pump.fun") as info:
+        with pytest.raises(OrderRejected, match=r"not launched on Pump\.fun") as info:
             await venue.quote(QuoteRequest(input_mint=WSOL, output_mint=mint, in_amount_raw=10**9))
         assert info.value.reason == "no_curve"
         with pytest.raises(OrderRejected, match="no SOL side"):
