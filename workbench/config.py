@@ -80,6 +80,7 @@ class DataSettings(BaseModel):
     Attributes:
         dir: data directory (database, Parquet lake, runs, models).
         birdeye_api_key: Birdeye API key (secret).
+        jupiter_api_key: Jupiter API key for the paid endpoints (secret); the lite API needs none.
         jupiter_base_url / pyth_hermes_url / birdeye_base_url: API roots.
         max_jump_pct: quality gate: a tick moving more than this from the last is an outlier.
         stale_after_s: a feed silent this long is stale.
@@ -89,6 +90,7 @@ class DataSettings(BaseModel):
     model_config = _SECTION
     dir: Path = Path("data")
     birdeye_api_key: SecretStr | None = None
+    jupiter_api_key: SecretStr | None = None
     jupiter_base_url: str = "https://lite-api.jup.ag"
     pyth_hermes_url: str = "https://hermes.pyth.network"
     birdeye_base_url: str = "https://public-api.birdeye.so"
