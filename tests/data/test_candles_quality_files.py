@@ -22,7 +22,8 @@ def _xrp_trades():
     path = FT / "XRP_ETH-trades.json.gz"
     if not path.exists():
         pytest.skip(f"real trades file {path} missing")
-    rows = json.loads(gzip.open(path).read())
+    with gzip.open(path) as fh:
+        rows = json.loads(fh.read())
     ts = np.array([r[0] for r in rows], dtype=np.int64) * 1_000_000
     return ts, np.array([r[4] for r in rows]), np.array([r[5] for r in rows])
 

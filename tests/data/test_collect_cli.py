@@ -71,7 +71,8 @@ async def test_backfill_from_birdeye_over_http(tmp_path):
                            client=httpx.AsyncClient(),
                            retry_policy=RetryPolicy(base_delay_s=0.001))
     key = LakeKey(source="birdeye", symbol="SOL/USD", timeframe="15m")
-    res = await backfill_ohlcv(partial(client.fetch_ohlcv, "So11111111111111111111111111111111111111112", "15m"),
+    sol = "So11111111111111111111111111111111111111112"
+    res = await backfill_ohlcv(partial(client.fetch_ohlcv, sol, "15m"),
                                Lake(tmp_path), key, start=pd.Timestamp(1726670700, unit="s"),
                                end=pd.Timestamp(1726670700 + 3600, unit="s"), progress=False)
     assert res.written == 4

@@ -71,7 +71,7 @@ def test_write_refuses_other_columns_and_bad_names(tmp_path, sol_1h):
     lake.write(sol_1h.iloc[:5], KEY)
     with pytest.raises(SchemaError, match="refusing rows"):
         lake.write(sol_1h.iloc[5:8][["close"]], KEY)
-    with pytest.raises(DataError, match="source='../x'"):
+    with pytest.raises(DataError, match=r"source='\.\./x'"):
         LakeKey(source="../x", symbol="A/B", timeframe="1h")
 
 

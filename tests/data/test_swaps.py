@@ -69,7 +69,8 @@ def test_failed_transaction_is_no_trade():
     """A transaction with meta.err is skipped."""
     tx = copy.deepcopy(_tx("raydiumLiquidityPoolV4_swap_0.json")[0])
     tx["meta"]["err"] = {"InstructionError": [4, {"Custom": 30}]}
-    assert parse_pool_swap(tx, pool_owner=RAY_AUTH, base_mint="2CrtdajpSb7DpMRLKP4yMtFLbCsWZjMkEvgSTf4Ypump",
+    mint = "2CrtdajpSb7DpMRLKP4yMtFLbCsWZjMkEvgSTf4Ypump"
+    assert parse_pool_swap(tx, pool_owner=RAY_AUTH, base_mint=mint,
                            quote_mint=NATIVE_SOL, venue="r", symbol="x") is None
 
 

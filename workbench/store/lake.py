@@ -183,7 +183,7 @@ class Lake:
                 f"No {key.timeframe} data for {key.symbol} from {key.source} in {self.root}"
                 f"{_range_text(lo, hi)}. Run `workbench data backfill` or "
                 "`workbench data import` first.")
-        tables = [pq.read_table(f) for f in files]
+        tables = [pq.read_table(f, memory_map=True) for f in files]
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         if lo is not None or hi is not None:
             mask = None
