@@ -294,12 +294,14 @@ class Portfolio:
     @property
     def realised_usd(self) -> Decimal:
         """Realised PnL across tokens, USD (before fees)."""
-        return sum((p.realised_usd for p in self._positions.values()), _ZERO)
+        with decimal.localcontext(_CTX):
+            return sum((p.realised_usd for p in self._positions.values()), _ZERO)
 
     @property
     def realised_sol(self) -> Decimal:
         """Realised PnL across tokens, SOL book (before fees)."""
-        return sum((p.realised_sol for p in self._positions.values()), _ZERO)
+        with decimal.localcontext(_CTX):
+            return sum((p.realised_sol for p in self._positions.values()), _ZERO)
 
     @property
     def unrealised_usd(self) -> Decimal:
