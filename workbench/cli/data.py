@@ -133,7 +133,9 @@ def collect(
         raise DataError(f"--interval {interval} must be > 0 seconds.")
 
     async def run() -> None:
+        key = settings.data.jupiter_api_key
         client = JupiterClient(JupiterConfig(base_url=settings.data.jupiter_base_url,
+                                             api_key=key.get_secret_value() if key else None,
                                              requests_per_s=settings.data.requests_per_s))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
