@@ -108,9 +108,12 @@ def grid_kernel(
     base = 0.0
     done = False
     k = 0
+    last = n_levels - 1
     for i in range(n):
-        if i > 0 and not done:
-            p = close[i]
+        p = close[i]
+        if 0 <= cell < last and levels[cell] <= p < levels[cell + 1]:
+            pass  # fast path: still inside the same cell, grid_step would return no order
+        elif i > 0 and not done:
             cell, delta, action = grid_step(p, levels, cell, inv, max_lots, out_of_range)
             if delta != 0:
                 side = 1 if delta > 0 else -1

@@ -78,28 +78,36 @@ def orders_frame(index: pd.DatetimeIndex, recs: tuple[Any, ...], k: int) -> pd.D
 
 def trades_from_orders(orders: pd.DataFrame, last_price: float, last_ts: Any) -> pd.DataFrame:
     """Round trips by FIFO lot matching of filled orders; a remaining lot is an open trade."""
-    filled = orders[orders["status"] == "filled"]
+    filled = (orders["status"] == "filled").to_numpy()
+    ts = orders["ts"].to_numpy()[filled].tolist()
+    is_buy = (orders["side"] == "buy").to_numpy()[filled].tolist()
+    size = orders["size"].to_numpy()[filled].tolist()
+    quote = orders["quote"].to_numpy()[filled].tolist()
+    tx = orders["tx_cost"].to_numpy()[filled].tolist()
     lots: deque[list[Any]] = deque()  # [ts, base left, cost per base]
     rows = []
-    for o in filled.itertuples(index=False):
-        if o.side == "buy":
-            lots.append([o.ts, o.size, (o.quote + o.tx_cost) / o.size])
+    for t, buy, b, q, c in zip(ts, is_buy, size, quote, tx, strict=True):
+        if buy:
+            lots.append([t, b, (q + c) / b])
             continue
-        left, per_base_out = o.size, (o.quote - o.tx_cost) / o.size
+        left, per_base_out = b, (q - c) / b
         while left > 1e-12 and lots:
             lot = lots[0]
             take = min(left, lot[1])
             entry, exit_ = take * lot[2], take * per_base_out
-            rows.append((lot[0], o.ts, take, entry, exit_, exit_ - entry, exit_ / entry - 1.0,
+            rows.append((lot[0], t, take, entry, exit_, exit_ - entry, exit_ / entry - 1.0,
                          False))
             lot[1] -= take
             left -= take
             if lot[1] <= 1e-12:
                 lots.popleft()
-    for ts, base, cost in lots:
-        entry, exit_ = base * cost, base * last_price
-        rows.append((ts, last_ts, base, entry, exit_, exit_ - entry, exit_ / entry - 1.0, True))
-    return pd.DataFrame(rows, columns=TRADE_COLUMNS)
+    for t, b, cost in lots:
+        entry, exit_ = b * cost, b * last_price
+        rows.append((t, last_ts, b, entry, exit_, exit_ - entry, exit_ / entry - 1.0, True))
+    out = pd.DataFrame(rows, columns=TRADE_COLUMNS)
+    for col in ("entry_ts", "exit_ts"):
+        out[col] = pd.to_datetime(out[col], utc=True)
+    return out.astype({"is_open": bool})
 
 
 def compute_stats(
