@@ -84,8 +84,8 @@ def reconcile(
         rows = [r for r in rows if r["status"] != "ok"]
     rows.sort(key=lambda r: (r["symbol"] is None, str(r["symbol"]), str(r["mint"])))
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    for col in ("ledger_raw", "chain_raw", "diff_raw"):
-        frame[col] = frame[col].astype(object)
+    for col in ("symbol", "decimals", "ledger_raw", "chain_raw", "diff_raw", "diff"):
+        frame[col] = pd.Series([r[col] for r in rows], index=frame.index, dtype=object)
     return frame
 
 
