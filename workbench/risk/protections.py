@@ -248,7 +248,8 @@ def trades_from_frame(trades: pd.DataFrame) -> list[ClosedTrade]:
                           source="trades_from_frame")
     exit_ts = trades["exit_ts"]
     if pd.api.types.is_datetime64_any_dtype(exit_ts):
-        closed = pd.to_datetime(exit_ts, utc=True).astype("int64").tolist()
+        # as_unit: a frame may hold s/ms/us resolution; int64 of it would not be ns.
+        closed = pd.to_datetime(exit_ts, utc=True).dt.as_unit("ns").astype("int64").tolist()
     else:
         closed = [int(x) for x in exit_ts]
     profit_usd = trades["profit_usd"] if "profit_usd" in trades.columns else [0] * len(trades)
