@@ -49,6 +49,12 @@ class Chain(Protocol):
         """Broadcast signed bytes; sending the same bytes twice can land them at most once."""
         ...
 
+    async def send_transaction(
+        self, tx: VersionedTransaction, *, skip_preflight: bool = True
+    ) -> Signature:
+        """Broadcast a signed transaction (``send_raw`` of its bytes)."""
+        ...
+
     async def signature_statuses(
         self, signatures: Sequence[Signature]
     ) -> list[SignatureStatus | None]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from solders.hash import Hash
+from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from workbench.domain import TokenBalanceChange
@@ -16,6 +17,7 @@ __all__ = [
     "ConfirmedTx",
     "SignatureStatus",
     "SimulationResult",
+    "TokenAccount",
     "TokenBalance",
 ]
 
@@ -88,6 +90,24 @@ class TokenBalance:
     owner: str
     amount_raw: int
     decimals: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenAccount:
+    """A token account as ``getTokenAccountsByOwner`` lists it.
+
+    Attributes:
+        address: the token account.
+        mint / owner: from its data.
+        amount_raw: balance in the mint's base units (decimals live on the mint).
+        program_id: SPL Token or Token-2022.
+    """
+
+    address: Pubkey
+    mint: Pubkey
+    owner: Pubkey
+    amount_raw: int
+    program_id: Pubkey
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

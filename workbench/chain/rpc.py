@@ -1,0 +1,293 @@
+"""A Solana cluster over JSON-RPC, behind the same :class:`~workbench.chain.base.Chain` API as
+:class:`~workbench.chain.litesvm.LiteSVMChain`, so the executor is identical in paper and live.
+
+Choices worth knowing:
+
+* Sends use ``skipPreflight`` by default and ``maxRetries: 0``: the executor simulates first
+  (with logs) and re-broadcasts the same bytes itself until the blockhash expires, so the
+  node's own retry queue would only hide what is happening.
+* ``getTransaction`` is asked at ``confirmed`` at least (it does not serve ``processed``) with
+  ``maxSupportedTransactionVersion: 0`` so v0 transactions with lookup tables come back.
+* The latest blockhash is reused for ``blockhash_max_age_s`` (2 s): a blockhash lives ~150
+  blocks (~60 s), so a 2 s old one loses nothing and saves one round trip per order. The
+  ``lastValidBlockHeight`` returned with it is the node's, never extended.
+* ``getRecentPrioritizationFees`` is cached for ``fees_max_age_s`` per set of accounts.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+from solders.account import Account
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint, safe_url
+from workbench.chain.retry import RetryPolicy
+from workbench.chain.rpc_parse import (
+    parse_accounts,
+    parse_balance,
+    parse_blockhash,
+    parse_int,
+    parse_lookup_table,
+    parse_prioritization_fees,
+    parse_signature,
+    parse_signature_statuses,
+    parse_simulation,
+    parse_token_accounts,
+    parse_transaction,
+    token_account_amount,
+)
+from workbench.chain.types import (
+    BlockhashInfo,
+    Commitment,
+    ConfirmedTx,
+    SignatureStatus,
+    SimulationResult,
+    TokenAccount,
+)
+from workbench.errors import SchemaError
+
+__all__ = ["MAX_FEE_ACCOUNTS", "MAX_MULTIPLE_ACCOUNTS", "MAX_SIGNATURE_STATUSES", "RpcChain"]
+
+MAX_SIGNATURE_STATUSES = 256  # getSignatureStatuses limit per call
+MAX_MULTIPLE_ACCOUNTS = 100  # getMultipleAccounts limit per call
+MAX_FEE_ACCOUNTS = 128  # getRecentPrioritizationFees limit
+_SEND_POLICY = RetryPolicy(max_attempts=2, base_delay_s=0.1)
+
+
+def _chunks(items: Sequence[Any], n: int) -> list[Sequence[Any]]:
+    return [items[i:i + n] for i in range(0, len(items), n)] or [items]
+
+
+class RpcChain:
+    """Solana JSON-RPC endpoints as a :class:`Chain`.
+
+    Args:
+        rpc: a :class:`JsonRpcClient` (endpoints, failover, rate limits, retry).
+        commitment: default commitment for reads and preflight.
+        blockhash_max_age_s: reuse a fetched blockhash this long (0 disables).
+        fees_max_age_s: reuse prioritization fees this long (0 disables).
+        clock: monotonic seconds, injectable for tests.
+
+    Example:
+        >>> async with httpx.AsyncClient() as http:  # doctest: +SKIP
+        ...     chain = RpcChain.from_urls(http, ["https://api.mainnet-beta.solana.com"])
+        ...     bh = await chain.latest_blockhash()
+    """
+
+    name = "rpc"
+    reports_mainnet_compute_units = True
+
+    def __init__(
+        self,
+        rpc: JsonRpcClient,
+        *,
+        commitment: Commitment = Commitment.CONFIRMED,
+        blockhash_max_age_s: float = 2.0,
+        fees_max_age_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rpc = rpc
+        self.commitment = Commitment(commitment)
+        self.blockhash_max_age_s = blockhash_max_age_s
+        self.fees_max_age_s = fees_max_age_s
+        self._clock = clock
+        self._blockhash: tuple[float, Commitment, BlockhashInfo] | None = None
+        self._fees: dict[tuple[str, ...], tuple[float, list[int]]] = {}
+
+    @classmethod
+    def from_urls(
+        cls, http: httpx.AsyncClient, urls: Sequence[str | RpcEndpoint], *,
+        rate_per_s: float = 10.0, policy: RetryPolicy | None = None, timeout_s: float = 10.0,
+        **kw: Any,
+    ) -> RpcChain:
+        """An RpcChain over ``urls`` in failover order, each limited to ``rate_per_s``."""
+        eps = [u if isinstance(u, RpcEndpoint) else RpcEndpoint(url=u, rate_per_s=rate_per_s)
+               for u in urls]
+        return cls(JsonRpcClient(http, eps, policy=policy, timeout_s=timeout_s), **kw)
+
+    @classmethod
+    def from_settings(cls, http: httpx.AsyncClient, settings: Any, **kw: Any) -> RpcChain:
+        """From ``Settings.execution`` (``rpc_urls``, ``commitment``)."""
+        return cls.from_urls(http, list(settings.rpc_urls),
+                             commitment=Commitment(settings.commitment), **kw)
+
+    def __repr__(self) -> str:
+        urls = ", ".join(safe_url(e.url) for e in self.rpc.endpoints)
+        return f"RpcChain([{urls}], commitment={self.commitment})"
+
+    def _c(self, commitment: Commitment | str | None) -> str:
+        return str(Commitment(commitment) if commitment is not None else self.commitment)
+
+    # --- Chain protocol ----------------------------------------------------------------------
+
+    async def latest_blockhash(self, commitment: Commitment | None = None) -> BlockhashInfo:
+        """``getLatestBlockhash`` (cached ``blockhash_max_age_s``). See :class:`Chain`."""
+        c = Commitment(self._c(commitment))
+        now = self._clock()
+        hit = self._blockhash
+        if hit is not None and hit[1] == c and now - hit[0] < self.blockhash_max_age_s:
+            return hit[2]
+        info = await self.rpc.call("getLatestBlockhash", [{"commitment": str(c)}],
+                                   parse=parse_blockhash)
+        self._blockhash = (now, c, info)
+        return info
+
+    def forget_blockhash(self) -> None:
+        """Drop the cached blockhash (after a ``BlockhashNotFound``)."""
+        self._blockhash = None
+
+    async def block_height(self, commitment: Commitment | None = None) -> int:
+        """``getBlockHeight``. See :class:`Chain`."""
+        return await self.rpc.call("getBlockHeight", [{"commitment": self._c(commitment)}],
+                                   parse=parse_int)
+
+    async def simulate(
+        self, tx: VersionedTransaction, *, sig_verify: bool = False,
+        commitment: Commitment | None = None,
+    ) -> SimulationResult:
+        """``simulateTransaction`` with logs and ``unitsConsumed``. See :class:`Chain`.
+
+        The simulation runs against the blockhash in ``tx`` (no ``replaceRecentBlockhash``),
+        so an expired blockhash shows as ``BlockhashNotFound`` here and not after sending.
+        """
+        opts = {"encoding": "base64", "commitment": self._c(commitment), "sigVerify": sig_verify,
+                "replaceRecentBlockhash": False}
+        return await self.rpc.call(
+            "simulateTransaction", [base64.b64encode(bytes(tx)).decode(), opts],
+            parse=parse_simulation)
+
+    async def send_raw(self, tx_bytes: bytes, *, skip_preflight: bool = True) -> Signature:
+        """``sendTransaction`` (base64, ``maxRetries: 0``). See :class:`Chain`.
+
+        Returns the transaction's own first signature: that is its identity whatever the node
+        echoes. Resending the same bytes is safe (it lands at most once).
+
+        Raises:
+            TxExpired / SimulationFailed / InsufficientFunds / SlippageExceeded: preflight
+                refused it (only with ``skip_preflight=False``).
+            TemporaryVenueError: no endpoint accepted it; it may or may not have been sent.
+        """
+        try:
+            own = VersionedTransaction.from_bytes(tx_bytes).signatures[0]
+        except ValueError as exc:
+            raise SchemaError(f"Cannot send {len(tx_bytes)} bytes that do not decode as a "
+                              f"transaction ({exc}).", source="sendTransaction") from exc
+        opts: dict[str, Any] = {"encoding": "base64", "skipPreflight": skip_preflight,
+                                "maxRetries": 0}
+        if not skip_preflight:
+            opts["preflightCommitment"] = str(self.commitment)
+
+        def check(result: Any) -> Signature:
+            echoed = parse_signature(result)
+            if echoed != own:  # a node that mixes up requests: fail over from it
+                raise SchemaError(f"the node echoed signature {echoed} for {own}",
+                                  source="sendTransaction", payload=str(echoed))
+            return own
+
+        return await self.rpc.call(
+            "sendTransaction", [base64.b64encode(tx_bytes).decode(), opts], parse=check,
+            policy=_SEND_POLICY)
+
+    async def send_transaction(
+        self, tx: VersionedTransaction, *, skip_preflight: bool = True
+    ) -> Signature:
+        """Send a signed transaction. See :meth:`send_raw`."""
+        return await self.send_raw(bytes(tx), skip_preflight=skip_preflight)
+
+    async def signature_statuses(
+        self, signatures: Sequence[Signature], *, search_history: bool = False,
+    ) -> list[SignatureStatus | None]:
+        """``getSignatureStatuses`` in chunks of 256. See :class:`Chain`."""
+        out: list[SignatureStatus | None] = []
+        for chunk in _chunks(list(signatures), MAX_SIGNATURE_STATUSES):
+            if not chunk:
+                break
+            part = await self.rpc.call(
+                "getSignatureStatuses",
+                [[str(s) for s in chunk], {"searchTransactionHistory": search_history}],
+                parse=parse_signature_statuses)
+            if len(part) != len(chunk):
+                raise SchemaError(
+                    f"getSignatureStatuses returned {len(part)} entries for {len(chunk)} "
+                    "signatures.", source="getSignatureStatuses")
+            out.extend(part)
+        return out
+
+    async def get_transaction(self, signature: Signature) -> ConfirmedTx | None:
+        """``getTransaction`` (json, v0 allowed). See :class:`Chain`."""
+        c = self._c(None)
+        if c == Commitment.PROCESSED:
+            c = str(Commitment.CONFIRMED)  # getTransaction does not serve processed
+        opts = {"encoding": "json", "commitment": c, "maxSupportedTransactionVersion": 0}
+        return await self.rpc.call("getTransaction", [str(signature), opts],
+                                   parse=parse_transaction)
+
+    async def recent_prioritization_fees(self, accounts: Sequence[Pubkey] = ()) -> list[int]:
+        """``getRecentPrioritizationFees`` for up to 128 writable ``accounts``."""
+        keys = tuple(sorted({str(a) for a in accounts}))[:MAX_FEE_ACCOUNTS]
+        now = self._clock()
+        hit = self._fees.get(keys)
+        if hit is not None and now - hit[0] < self.fees_max_age_s:
+            return hit[1]
+        fees = await self.rpc.call("getRecentPrioritizationFees", [list(keys)],
+                                   parse=parse_prioritization_fees)
+        if len(self._fees) > 256:
+            self._fees.clear()
+        self._fees[keys] = (now, fees)
+        return fees
+
+    async def balance_lamports(self, account: Pubkey) -> int:
+        """``getBalance``. See :class:`Chain`."""
+        return await self.rpc.call(
+            "getBalance", [str(account), {"commitment": self._c(None)}],
+            parse=parse_balance)
+
+    async def multiple_accounts(self, keys: Sequence[Pubkey]) -> list[Account | None]:
+        """``getMultipleAccounts`` (base64) in chunks of 100, in the order asked."""
+        out: list[Account | None] = []
+        for chunk in _chunks(list(keys), MAX_MULTIPLE_ACCOUNTS):
+            if not chunk:
+                break
+            part = await self.rpc.call(
+                "getMultipleAccounts",
+                [[str(k) for k in chunk], {"encoding": "base64", "commitment": self._c(None)}],
+                parse=parse_accounts)
+            if len(part) != len(chunk):
+                raise SchemaError(f"getMultipleAccounts returned {len(part)} accounts for "
+                                  f"{len(chunk)} keys.", source="getMultipleAccounts")
+            out.extend(part)
+        return out
+
+    async def lookup_table(self, address: Pubkey) -> AddressLookupTableAccount:
+        """An address lookup table read with ``getMultipleAccounts``. See :class:`Chain`."""
+        (acc,) = await self.multiple_accounts([address])
+        return parse_lookup_table(address, acc)
+
+    async def token_balance_raw(self, token_account: Pubkey) -> int:
+        """Token amount from the account's data (0 when missing). See :class:`Chain`."""
+        (acc,) = await self.multiple_accounts([token_account])
+        return token_account_amount(acc)
+
+    async def token_accounts_by_owner(
+        self, owner: Pubkey, *, mint: Pubkey | None = None, program_id: Pubkey | None = None,
+    ) -> list[TokenAccount]:
+        """``getTokenAccountsByOwner`` filtered by ``mint`` or token ``program_id``.
+
+        Raises:
+            ValueError: neither or both filters given (the RPC needs exactly one).
+        """
+        if (mint is None) == (program_id is None):
+            raise ValueError("token_accounts_by_owner needs exactly one of mint= or program_id=.")
+        flt = {"mint": str(mint)} if mint is not None else {"programId": str(program_id)}
+        return await self.rpc.call(
+            "getTokenAccountsByOwner",
+            [str(owner), flt, {"encoding": "base64", "commitment": self._c(None)}],
+            parse=parse_token_accounts)
