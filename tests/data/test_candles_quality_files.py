@@ -3,7 +3,6 @@
 import gzip
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,14 +14,9 @@ from workbench.data.loading import sample_path
 from workbench.data.quality import check_bars, check_ticks
 from workbench.errors import SchemaError
 
-FT = Path("/work/shared/data/ohlcv/freqtrade")
-
 
 def _xrp_trades():
-    path = FT / "XRP_ETH-trades.json.gz"
-    if not path.exists():
-        pytest.skip(f"real trades file {path} missing")
-    with gzip.open(path) as fh:
+    with gzip.open(sample_path("XRP_ETH-trades.json.gz")) as fh:
         rows = json.loads(fh.read())
     ts = np.array([r[0] for r in rows], dtype=np.int64) * 1_000_000
     return ts, np.array([r[4] for r in rows]), np.array([r[5] for r in rows])
@@ -33,7 +27,7 @@ def test_candles_from_real_trades_match_freqtrade(tf):
     """12,477 XRP/ETH trades rebuild freqtrade's 1m and 5m candles exactly."""
     ts, px, amt = _xrp_trades()
     ours = build_candles(ts, px, amt, tf)
-    ref = read_ohlcv_file(FT / f"XRP_ETH-{tf}.feather")
+    ref = read_ohlcv_file(sample_path(f"XRP_ETH-{tf}.feather"))
     assert ours.index.equals(ref.index)
     for col in ["open", "high", "low", "close"]:
         np.testing.assert_array_equal(ours[col].to_numpy(), ref[col].to_numpy())

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,35 +14,38 @@ import pandas as pd
 from workbench.errors import DataError, DataUnavailable
 from workbench.store.lake import Lake, LakeKey
 
-__all__ = ["default_lake", "load", "sample_path"]
+__all__ = ["SAMPLE_DIR_ENV", "default_lake", "load", "sample_path"]
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_SAMPLE_DIRS = (
-    _REPO_ROOT / "data" / "sample",
-    Path("/work/shared/data/ohlcv/binance_2024"),
-    Path("/work/shared/data/ohlcv/freqtrade"),
-)
+SAMPLE_DIR_ENV = "WORKBENCH_SAMPLE_DIR"
+"""Environment variable naming another sample directory (the lead's ``workbench.samples`` reads
+the same one). Unset, only the checkout's ``data/sample/`` is searched."""
+
+
+def _sample_dir() -> Path:
+    env = os.environ.get(SAMPLE_DIR_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def sample_path(name: str) -> Path:
     """Path of a shipped sample file, e.g. ``sample_path("SOL_USDT-5m.feather")``.
 
-    Looks in ``data/sample/`` of the repository first (the shipped copy), then in the shared
-    real-data folders it was copied from (``.feather`` and ``.parquet`` are both accepted for a
-    bare stem like ``"SOL_USDT-5m"``).
+    Looks only in the repository's ``data/sample/`` (what a clean clone has), or in the
+    directory named by ``$WORKBENCH_SAMPLE_DIR`` when that is set; never anywhere else, so
+    tests and demos behave the same on every machine. ``.feather`` and ``.parquet`` are both
+    accepted for a bare stem like ``"SOL_USDT-5m"``.
 
     Raises:
-        DataUnavailable: the sample is nowhere to be found, listing where it looked.
+        DataUnavailable: the sample is not there, naming the directory searched.
     """
+    folder = _sample_dir()
     candidates = [name] if Path(name).suffix else [f"{name}.feather", f"{name}.parquet"]
-    for folder in _SAMPLE_DIRS:
-        for cand in candidates:
-            p = folder / cand
-            if p.exists():
-                return p
-    looked = ", ".join(str(d) for d in _SAMPLE_DIRS)
-    raise DataUnavailable(f"Sample {name!r} not found in {looked}. The shipped samples live in "
-                          "data/sample/; see its PROVENANCE.md.")
+    for cand in candidates:
+        p = folder / cand
+        if p.exists():
+            return p
+    raise DataUnavailable(f"Sample {name!r} not found in {folder}. The shipped samples live in "
+                          f"data/sample/ (see its PROVENANCE.md); set {SAMPLE_DIR_ENV} to use "
+                          "another directory.")
 
 
 def default_lake() -> Lake:
