@@ -1,0 +1,412 @@
+"""What each dashboard page shows, computed from the store: frames and small records, no widgets.
+
+The dashboard never talks to the engine directly. The engine writes the ledger (orders, fills,
+positions, equity, risk events) and publishes its status as ``engine_state`` keys; the
+dashboard reads both. Known state keys (all optional; a page says "not published" when one is
+missing, so the dashboard also works on a store no engine has touched):
+
+- ``heartbeat``: ``{"ts": ns, ...}`` written every ``engine.heartbeat_s``.
+- ``breaker``: ``{"state": "ok"|"tripped"|"killed", "reason": str, ...}``.
+- ``health``: ``{"feeds": {name: {"lag_s": float, "stale": bool}}, "strategies": {name:
+  {"status": str}}, ...}``.
+- ``limits``: the risk limits in force, ``{name: value}``.
+- ``marks``: ``{symbol: price}`` used for unrealised PnL.
+- ``latency``: ``{stage: {"p50_ms": float, "p99_ms": float, "count": int, "buckets":
+  {le_ms: count}}}``.
+- ``logs``: ``{"lines": [str, ...]}``, the engine's most recent log lines.
+- ``depth:<symbol>:<venue>``: ``{"levels": [{"impact_bps": int, "bid_base": x, "ask_base": y}]}``.
+
+Money stays exact: Decimal columns from the ledger are shown as their decimal text; floats
+appear only in the equity curve (already float in the store API) and in plots.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.config import Settings
+from workbench.errors import DataUnavailable
+from workbench.risk import limits_from_settings
+from workbench.store import candle_summary, ledger, load_candles
+from workbench.store.db import Store
+
+__all__ = [
+    "STATE_KEYS",
+    "EngineStatus",
+    "OverviewData",
+    "compute_drawdown",
+    "compute_exposure",
+    "compute_today_pnl",
+    "load_candle_series",
+    "load_depth",
+    "load_engine_status",
+    "load_feed_lag",
+    "load_fills_view",
+    "load_latency",
+    "load_limits",
+    "load_log_lines",
+    "load_market_candles",
+    "load_orders_view",
+    "load_overview",
+    "load_positions_view",
+    "load_strategies_view",
+    "thin",
+]
+
+#: The engine_state keys the dashboard reads.
+STATE_KEYS = ("heartbeat", "breaker", "health", "limits", "marks", "latency", "logs")
+
+#: A heartbeat older than this many heartbeat intervals means the engine is down.
+_STALE_BEATS = 3
+
+
+def _decimal_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def thin(frame: pd.DataFrame, max_points: int = 2000) -> pd.DataFrame:
+    """Every k-th row so at most ``max_points`` remain, always keeping the last row.
+
+    A plot of a million equity marks shows the same line as one of two thousand, and sends
+    a five-hundredth of the bytes to the browser.
+    """
+    if len(frame) <= max_points:
+        return frame
+    step = int(np.ceil(len(frame) / max_points))
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[::step] = True
+    keep[-1] = True
+    return frame[keep]
+
+
+# -- engine status ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineStatus:
+    """The engine as last published.
+
+    Attributes:
+        is_running: a heartbeat arrived within three heartbeat intervals.
+        heartbeat_age_s: seconds since the last heartbeat, None when never seen.
+        breaker: breaker state text (``ok``, ``tripped``, ``killed``) or ``unknown``.
+        breaker_reason: why it tripped, empty when it did not.
+        health: the raw ``health`` state, empty when not published.
+        mode: ``paper`` or ``live`` when the engine says so, else empty.
+    """
+
+    is_running: bool
+    heartbeat_age_s: float | None
+    breaker: str
+    breaker_reason: str
+    health: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = ""
+
+    @property
+    def is_tripped(self) -> bool:
+        """True when the breaker stops new risk."""
+        return self.breaker not in {"ok", "closed", "normal", "running", "unknown"}
+
+
+def load_engine_status(store: Store, *, heartbeat_s: float = 5.0,
+                       now_ns: int | None = None) -> EngineStatus:
+    """Heartbeat, breaker and health from ``engine_state``."""
+    now_ns = now_ns or time.time_ns()
+    beat = ledger.get_state(store, "heartbeat")
+    breaker = ledger.get_state(store, "breaker") or {}
+    health = ledger.get_state(store, "health") or {}
+    age = None if beat is None else max(0.0, (now_ns - int(beat["ts_updated"])) / 1e9)
+    state = str(breaker.get("state") or breaker.get("status") or "unknown").lower()
+    reason = str(breaker.get("reason") or breaker.get("detail") or "")
+    mode = str((beat or {}).get("mode") or health.get("mode") or "")
+    health = {k: v for k, v in health.items() if k != "ts_updated"}
+    return EngineStatus(is_running=age is not None and age < _STALE_BEATS * heartbeat_s,
+                        heartbeat_age_s=age, breaker=state, breaker_reason=reason,
+                        health=health, mode=mode)
+
+
+# -- overview --------------------------------------------------------------------------------
+
+
+def compute_drawdown(equity: pd.Series) -> pd.Series:
+    """Drawdown from the running peak, as a negative fraction (``-0.05`` is 5 % below)."""
+    if equity.empty:
+        return equity.astype(float)
+    peak = equity.cummax()
+    return (equity / peak.where(peak > 0) - 1.0).fillna(0.0)
+
+
+def compute_today_pnl(equity: pd.Series) -> float:
+    """Equity change since UTC midnight of the newest mark's day.
+
+    The day is the newest mark's, not the wall clock's, so a replay of an older day shows
+    that day's PnL. The start is the last mark before midnight when there is one (so the
+    first trade of the day counts), else the day's first mark.
+    """
+    if equity.empty:
+        return 0.0
+    last_ts = equity.index[-1]
+    midnight = last_ts.normalize()
+    before = equity[equity.index < midnight]
+    start = before.iloc[-1] if len(before) else equity[equity.index >= midnight].iloc[0]
+    return float(equity.iloc[-1] - start)
+
+
+def _base_token(symbol: str) -> str:
+    return symbol.split("/", 1)[0] if "/" in symbol else symbol
+
+
+def _marks(store: Store, positions: pd.DataFrame) -> dict[str, Decimal]:
+    """Marks per symbol: the engine's published marks, else each symbol's last fill price."""
+    published = ledger.get_state(store, "marks") or {}
+    marks = {str(k): _dec(v) for k, v in published.items() if k != "ts_updated"}
+    for symbol in positions.get("symbol", pd.Series(dtype=object)).unique():
+        if symbol in marks:
+            continue
+        last = ledger.load_fills(store, symbol=symbol, limit=1)
+        if len(last) and Decimal(last["base_amount"].iloc[0]) != 0:
+            marks[symbol] = Decimal(last["quote_amount"].iloc[0]) / Decimal(
+                last["base_amount"].iloc[0])
+    return marks
+
+
+def compute_exposure(positions: pd.DataFrame, marks: Mapping[str, Decimal]) -> pd.DataFrame:
+    """Exposure by base token: ``token``, ``quantity`` and ``value`` (Decimal, quote units),
+    largest absolute value first. A position without a mark is valued at its average cost."""
+    rows: dict[str, list[Decimal]] = {}
+    for rec in positions.itertuples(index=False):
+        qty = _dec(rec.quantity)
+        if qty == 0:
+            continue
+        mark = marks.get(rec.symbol, _dec(rec.avg_cost))
+        token = _base_token(rec.symbol)
+        acc = rows.setdefault(token, [Decimal(0), Decimal(0)])
+        acc[0] += qty
+        acc[1] += qty * mark
+    frame = pd.DataFrame([{"token": t, "quantity": q, "value": v} for t, (q, v) in rows.items()],
+                         columns=["token", "quantity", "value"])
+    if len(frame):
+        order = sorted(range(len(frame)), key=lambda i: -abs(frame["value"].iloc[i]))
+        frame = frame.iloc[order].reset_index(drop=True)
+    return frame
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverviewData:
+    """Everything the Overview page shows.
+
+    Attributes:
+        equity: UTC-indexed float frame ``equity``, ``drawdown`` (thinned for plotting).
+        last_equity: newest equity mark, None when no equity was stored.
+        today_pnl: equity change since the newest mark's UTC midnight.
+        drawdown_pct: current drawdown from the peak, percent (<= 0).
+        max_drawdown_pct: worst drawdown in the stored curve, percent (<= 0).
+        exposure: see :func:`compute_exposure`.
+        status: the engine's status.
+    """
+
+    equity: pd.DataFrame
+    last_equity: float | None
+    today_pnl: float
+    drawdown_pct: float
+    max_drawdown_pct: float
+    exposure: pd.DataFrame
+    status: EngineStatus
+
+
+def load_overview(store: Store, *, heartbeat_s: float = 5.0) -> OverviewData:
+    """The Overview page's data: equity curve, PnL today, drawdown, exposure, engine status."""
+    curve = ledger.load_equity(store)
+    eq = curve["equity"] if "equity" in curve else pd.Series(dtype=float)
+    dd = compute_drawdown(eq)
+    plot = thin(pd.DataFrame({"equity": eq, "drawdown": dd * 100.0}))
+    positions = ledger.load_positions(store)
+    exposure = compute_exposure(positions, _marks(store, positions))
+    return OverviewData(
+        equity=plot,
+        last_equity=float(eq.iloc[-1]) if len(eq) else None,
+        today_pnl=compute_today_pnl(eq),
+        drawdown_pct=float(dd.iloc[-1] * 100.0) if len(dd) else 0.0,
+        max_drawdown_pct=float(dd.min() * 100.0) if len(dd) else 0.0,
+        exposure=exposure,
+        status=load_engine_status(store, heartbeat_s=heartbeat_s),
+    )
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+def load_positions_view(store: Store) -> pd.DataFrame:
+    """Positions per strategy and symbol with marks and PnL, as display text.
+
+    Columns: strategy, symbol, token, quantity, avg_cost, mark, value, realized_pnl,
+    unrealized_pnl, stops, updated.
+    """
+    pos = ledger.load_positions(store)
+    marks = _marks(store, pos)
+    rows = []
+    for rec in pos.itertuples(index=False):
+        qty, cost = _dec(rec.quantity), _dec(rec.avg_cost)
+        mark = marks.get(rec.symbol)
+        rows.append({
+            "strategy": rec.strategy, "symbol": rec.symbol, "token": _base_token(rec.symbol),
+            "quantity": _decimal_text(qty), "avg_cost": _decimal_text(cost),
+            "mark": _decimal_text(mark) if mark is not None else "",
+            "value": _decimal_text(qty * (mark if mark is not None else cost)),
+            "realized_pnl": _decimal_text(_dec(rec.realized_pnl)),
+            "unrealized_pnl": _decimal_text((mark - cost) * qty) if mark is not None else "",
+            "stops": ", ".join(f"{k}={v}" for k, v in (rec.stops or {}).items()),
+            "updated": rec.ts_updated,
+        })
+    cols = ["strategy", "symbol", "token", "quantity", "avg_cost", "mark", "value",
+            "realized_pnl", "unrealized_pnl", "stops", "updated"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def load_orders_view(store: Store, *, limit: int = 1000) -> pd.DataFrame:
+    """Orders, newest first, Decimals as text; ``signature`` is the transaction signature."""
+    frame = ledger.load_orders(store, limit=limit)
+    for col in ("amount", "price"):
+        frame[col] = frame[col].map(_decimal_text)
+    frame["signature"] = frame["signature"].fillna("")
+    frame["reason"] = frame["reason"].fillna("")
+    frame["venue"] = frame["venue"].fillna("")
+    cols = ["ts_created", "client_order_id", "strategy", "symbol", "side", "amount", "price",
+            "status", "reason", "venue", "mode", "signature", "ts_updated"]
+    return frame[cols]
+
+
+def load_fills_view(store: Store, *, limit: int = 1000) -> pd.DataFrame:
+    """Fills, newest first, with the average price; Decimals as text."""
+    frame = ledger.load_fills(store, limit=limit)
+    price = [
+        _decimal_text(_dec(q) / _dec(b)) if _dec(b) != 0 else ""
+        for q, b in zip(frame["quote_amount"], frame["base_amount"], strict=True)
+    ]
+    frame["price"] = price
+    for col in ("base_amount", "quote_amount"):
+        frame[col] = frame[col].map(_decimal_text)
+    frame["signature"] = frame["signature"].fillna("")
+    frame["strategy"] = frame["strategy"].fillna("")
+    cols = ["ts_event", "client_order_id", "strategy", "symbol", "side", "base_amount",
+            "quote_amount", "price", "fee_lamports", "venue", "signature"]
+    return frame[cols]
+
+
+def load_strategies_view(store: Store) -> pd.DataFrame:
+    """Strategies: name, kind, symbol, enabled, status (engine's word, else from ``enabled``),
+    params (dict), updated."""
+    frame = ledger.load_strategy_configs(store)
+    health = ledger.get_state(store, "health") or {}
+    reported = health.get("strategies") or {}
+    status = []
+    for rec in frame.itertuples(index=False):
+        info = reported.get(rec.name)
+        if isinstance(info, Mapping):
+            info = info.get("status") or info.get("state")
+        status.append(str(info) if info else ("enabled" if rec.enabled else "stopped"))
+    frame["status"] = status
+    frame = frame.rename(columns={"ts_updated": "updated"})
+    return frame[["name", "kind", "symbol", "enabled", "status", "params", "updated"]]
+
+
+def load_limits(store: Store, settings: Settings) -> dict[str, Any]:
+    """The limits in force: what the engine published, else those from the settings."""
+    published = ledger.get_state(store, "limits")
+    if published:
+        inner = published.get("limits", published)
+        return {k: v for k, v in inner.items() if k != "ts_updated"}
+    return limits_from_settings(settings.risk).as_dict()
+
+
+# -- market ----------------------------------------------------------------------------------
+
+
+def load_candle_series(store: Store) -> pd.DataFrame:
+    """Stored candle series: source, symbol, timeframe, rows, first, last."""
+    return candle_summary(store)
+
+
+def load_market_candles(store: Store, *, symbol: str, timeframe: str, source: str | None = None,
+                        bars: int = 500) -> pd.DataFrame:
+    """The newest ``bars`` candles of a series (empty frame when none are stored)."""
+    try:
+        frame = load_candles(store, symbol, timeframe, source=source)
+    except DataUnavailable:
+        return pd.DataFrame(columns=["open", "high", "low", "close", "volume"],
+                            index=pd.DatetimeIndex([], tz="UTC", name="ts"))
+    return frame.iloc[-bars:]
+
+
+def load_depth(store: Store, *, symbol: str, venue: str) -> pd.DataFrame:
+    """Depth levels published for a pair on a venue: impact_bps, bid_base, ask_base."""
+    state = ledger.get_state(store, f"depth:{symbol}:{venue}") or {}
+    levels = state.get("levels") or []
+    frame = pd.DataFrame(list(levels), columns=["impact_bps", "bid_base", "ask_base"])
+    return frame.sort_values("impact_bps").reset_index(drop=True)
+
+
+# -- system ----------------------------------------------------------------------------------
+
+
+def load_feed_lag(store: Store) -> pd.DataFrame:
+    """Feeds from the ``health`` state: feed, lag_s, stale."""
+    feeds = (ledger.get_state(store, "health") or {}).get("feeds") or {}
+    rows = []
+    for name, info in feeds.items():
+        info = info if isinstance(info, Mapping) else {"lag_s": info}
+        lag = info.get("lag_s", info.get("age_s"))
+        rows.append({"feed": name, "lag_s": float(lag) if lag is not None else np.nan,
+                     "stale": bool(info.get("stale", False))})
+    return pd.DataFrame(rows, columns=["feed", "lag_s", "stale"])
+
+
+def load_latency(store: Store) -> pd.DataFrame:
+    """Latency per execution stage from the ``latency`` state: stage, count, p50_ms, p99_ms,
+    max_ms, and ``buckets`` (``{upper_ms: count}``) for the histogram."""
+    state = ledger.get_state(store, "latency") or {}
+    stages = state.get("stages", state)
+    rows = []
+    for stage, info in stages.items():
+        if stage == "ts_updated" or not isinstance(info, Mapping):
+            continue
+        rows.append({"stage": stage, "count": int(info.get("count", 0)),
+                     "p50_ms": float(info.get("p50_ms", np.nan)),
+                     "p99_ms": float(info.get("p99_ms", np.nan)),
+                     "max_ms": float(info.get("max_ms", np.nan)),
+                     "buckets": dict(info.get("buckets") or {})})
+    return pd.DataFrame(rows, columns=["stage", "count", "p50_ms", "p99_ms", "max_ms", "buckets"])
+
+
+def load_log_lines(store: Store, settings: Settings, *, limit: int = 200) -> list[str]:
+    """The engine's recent log lines, newest last: the ``logs`` state, else the tail of
+    ``<data.dir>/logs/engine.log``."""
+    state = ledger.get_state(store, "logs") or {}
+    lines = state.get("lines")
+    if lines:
+        return [str(x) for x in lines][-limit:]
+    path = settings.data.dir / "logs" / "engine.log"
+    if not path.exists():
+        return []
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 256 * 1024))
+        text = fh.read().decode("utf-8", errors="replace")
+    return text.splitlines()[-limit:]

@@ -1,0 +1,169 @@
+"""Serving the dashboard: one Panel/Bokeh server, with hashed-password login when users exist.
+
+Without users configured the server binds to 127.0.0.1 only (and says so on every page):
+nobody on the network can reach an unauthenticated control panel. With users it binds to
+all interfaces, requires login, and accepts websocket connections only from the host's own
+names plus any ``origins`` given (a browser page on another site cannot drive it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.config import Settings
+from workbench.dashboard.auth import make_auth_provider, user_hashes
+
+__all__ = ["DashboardServer", "free_port", "serve_dashboard"]
+
+TITLE = "Solana Trading Workbench"
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port free on ``address`` right now."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind((address, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(slots=True, kw_only=True)
+class DashboardServer:
+    """A running dashboard.
+
+    Attributes:
+        url: where to open it.
+        address: the interface it listens on.
+        port: its TCP port.
+        is_local_only: True when bound to 127.0.0.1 because no users are configured.
+    """
+
+    url: str
+    address: str
+    port: int
+    is_local_only: bool
+    _server: Any = None
+    _thread: threading.Thread | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Stop serving (and join the thread when threaded)."""
+        if self._loop is not None and self._loop.is_running():
+            def _stop() -> None:
+                with contextlib.suppress(AssertionError):
+                    self._server.stop()
+                assert self._loop is not None
+                self._loop.stop()
+            self._loop.call_soon_threadsafe(_stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def _origins(address: str, port: int, extra: Iterable[str]) -> list[str]:
+    hosts = ["localhost", "127.0.0.1"]
+    if address != "127.0.0.1":
+        hosts += [socket.gethostname(), socket.getfqdn()]
+    out = [f"{h}:{port}" for h in dict.fromkeys(hosts)]
+    out += [o if ":" in o else f"{o}:{port}" for o in extra]
+    return out
+
+
+def _server_kwargs(settings: Settings) -> dict[str, Any]:
+    users = user_hashes(settings.dashboard)
+    if not users:
+        return {}
+    secret = settings.dashboard.cookie_secret
+    # a random secret per process when none is configured: logins last until a restart
+    cookie_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+    return {"auth_provider": make_auth_provider(users), "cookie_secret": cookie_secret}
+
+
+def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool = False,
+                    threaded: bool = False, address: str | None = None,
+                    origins: Iterable[str] = (), refresh_ms: int | None = None
+                    ) -> DashboardServer:
+    """Serve the dashboard; blocks until stopped unless ``threaded``.
+
+    Args:
+        settings: the workbench settings (store, users, port).
+        port: TCP port; None means ``settings.dashboard.port``, 0 a free one.
+        show: open a browser tab.
+        threaded: serve from a background thread and return at once (``make run`` does, so
+            the engine keeps the main thread).
+        address: interface to bind when users are configured (default all); ignored and
+            127.0.0.1 used when no users are configured.
+        origins: extra ``host[:port]`` the browser may connect from (e.g. a reverse proxy).
+        refresh_ms: live refresh period (default ``app.REFRESH_MS``).
+
+    Returns:
+        The running server (already stopped when not threaded and the loop ended).
+
+    Raises:
+        ConfigError: a dashboard user's hash is malformed or a read-only user has no hash.
+    """
+    import panel as pn
+
+    from workbench.dashboard.app import REFRESH_MS, build_app
+
+    kwargs = _server_kwargs(settings)
+    local = not kwargs
+    bind = "127.0.0.1" if local else (address or "0.0.0.0")
+    port = settings.dashboard.port if port is None else port
+    if port == 0:
+        port = free_port("127.0.0.1" if local else bind)
+    period = refresh_ms or REFRESH_MS
+    shown = "127.0.0.1" if bind in {"0.0.0.0", "127.0.0.1"} else bind
+    handle = DashboardServer(url=f"http://{shown}:{port}/", address=bind, port=port,
+                             is_local_only=local)
+
+    def app() -> Any:
+        return build_app(settings, refresh_ms=period)
+
+    def make_server() -> Any:
+        return pn.serve({"/": app}, port=port, address=bind, show=show, start=False,
+                        title=TITLE, verbose=False,
+                        websocket_origin=_origins(bind, port, origins), **kwargs)
+
+    if not threaded:
+        server = make_server()
+        handle._server = server
+        handle._loop = server.io_loop.asyncio_loop
+        server.start()
+        handle._ready.set()
+        with contextlib.suppress(KeyboardInterrupt):
+            server.io_loop.start()
+        return handle
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            from tornado.ioloop import IOLoop
+
+            IOLoop.current()
+            server = make_server()
+            handle._server, handle._loop = server, loop
+            server.start()
+        except BaseException as exc:
+            errors.append(exc)
+            handle._ready.set()
+            return
+        handle._ready.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name="workbench-dashboard", daemon=True)
+    handle._thread = thread
+    thread.start()
+    handle._ready.wait(timeout=60)
+    if errors:
+        raise errors[0]
+    return handle
