@@ -19,11 +19,17 @@ __all__ = ["drawdown_figure", "equity_figure", "heatmap_figure", "trades_figure"
 _SIZE: dict[str, Any] = {"height": 280, "sizing_mode": "stretch_width"}
 
 
+def _naive(ts: Any) -> Any:
+    """UTC timestamps without a tz: bokeh's datetime axis is UTC and warns on tz-aware input."""
+    idx = pd.DatetimeIndex(ts)
+    return idx.tz_convert(None) if idx.tz is not None else idx
+
+
 def equity_figure(result: Any) -> Any:
     """Equity curve (quote units) of a ``BacktestResult``, with buy-and-hold for reference."""
     eq = result.equity
     fig = figure(title=f"{result.strategy}: equity", x_axis_type="datetime", **_SIZE)
-    src = ColumnDataSource({"ts": eq.index, "equity": eq["equity"],
+    src = ColumnDataSource({"ts": _naive(eq.index), "equity": eq["equity"],
                             "hold": eq["price"] / eq["price"].iloc[0] * float(result.init_cash)})
     fig.line("ts", "equity", source=src, legend_label="strategy", line_width=2)
     fig.line("ts", "hold", source=src, legend_label="buy and hold", color="gray", alpha=0.6)
@@ -38,7 +44,7 @@ def drawdown_figure(result: Any) -> Any:
     eq = result.equity["equity"]
     dd = eq / np.maximum.accumulate(np.maximum(eq.to_numpy(), float(result.init_cash))) - 1.0
     fig = figure(title="drawdown", x_axis_type="datetime", **_SIZE)
-    fig.varea(x=eq.index, y1=dd.to_numpy(), y2=0.0, color="firebrick", alpha=0.5)
+    fig.varea(x=_naive(eq.index), y1=dd.to_numpy(), y2=0.0, color="firebrick", alpha=0.5)
     return fig
 
 
@@ -46,12 +52,12 @@ def trades_figure(result: Any) -> Any:
     """Price with filled buys (green, up) and sells (red, down) on it."""
     eq = result.equity
     fig = figure(title="trades on price", x_axis_type="datetime", **_SIZE)
-    fig.line(eq.index, eq["price"], color="black", line_width=1)
+    fig.line(_naive(eq.index), eq["price"], color="black", line_width=1)
     o = result.orders[result.orders["status"] == "filled"]
     for side, color, marker in (("buy", "green", "triangle"), ("sell", "red",
                                                                 "inverted_triangle")):
         s = o[o["side"] == side]
-        src = ColumnDataSource({"ts": s["ts"], "price": s["price"], "size": s["size"],
+        src = ColumnDataSource({"ts": _naive(s["ts"]), "price": s["price"], "size": s["size"],
                                 "quote": s["quote"]})
         fig.scatter("ts", "price", source=src, color=color, marker=marker, size=8,
                     legend_label=side)

@@ -1,0 +1,38 @@
+"""``workbench backtest`` commands on real data."""
+
+import json
+
+from typer.testing import CliRunner
+
+from workbench.cli.backtest import app
+
+DATA = "/work/shared/data/ohlcv/binance_2024/SOL_USDT-1h.feather"
+
+
+def test_run_prints_stats_and_writes_report(tmp_path):
+    out = tmp_path / "grid.html"
+    res = CliRunner().invoke(app, ["run", "--strategy", "grid", "--data", DATA, "--param",
+                                   "lower=90", "--param", "upper=200", "--param",
+                                   "n_levels=15", "--cost", "pool_fee_bps=4", "--json",
+                                   "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output.splitlines()[0])
+    assert payload["costs"]["pool_fee_bps"] == 4.0
+    assert int(payload["stats"]["order_count"]) > 0
+    assert out.stat().st_size > 100_000
+
+
+def test_sweep_prints_ranked_table(tmp_path):
+    csv = tmp_path / "t.csv"
+    res = CliRunner().invoke(app, ["sweep", "-s", "sma_cross", "--data", DATA, "-g",
+                                   "fast=5,10", "-g", "slow=50,100", "--no-progress",
+                                   "--out", str(csv)])
+    assert res.exit_code == 0, res.output
+    assert "total_return" in res.output
+    assert len(csv.read_text().splitlines()) == 5
+
+
+def test_bad_param_is_a_config_error():
+    res = CliRunner().invoke(app, ["run", "-s", "sma_cross", "--data", DATA, "-p", "fast"])
+    assert res.exit_code != 0
+    assert "must look like key=value" in str(res.exception)
