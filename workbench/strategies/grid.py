@@ -190,5 +190,6 @@ class GridStrategy(EventStrategy[GridParams]):
                          amount=abs(int(delta)) * p.size_per_level, reason=reason)]
 
     def on_fill(self, fill: Fill) -> None:
-        lots = int(fill.base_amount / self.params.size_per_level)
+        # nearest whole lot: a live fill may differ from the ordered size by base-unit rounding
+        lots = int((fill.base_amount / self.params.size_per_level).to_integral_value())
         self.inventory_lots += lots if fill.side is Side.BUY else -lots
