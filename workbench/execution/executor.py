@@ -26,6 +26,7 @@ from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from workbench.chain.base import Chain
@@ -48,7 +49,12 @@ from workbench.execution.confirm import Sender, send_and_confirm
 from workbench.execution.keystore import Wallet
 from workbench.execution.priority_fees import percentile_fee
 from workbench.execution.router import Route, Router
-from workbench.execution.transactions import build_message, compute_unit_limit, sign_message
+from workbench.execution.transactions import (
+    build_message,
+    compute_unit_limit,
+    sign_message,
+    sign_prebuilt,
+)
 
 __all__ = [
     "ExecutionHooks",
@@ -60,6 +66,18 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_NO_SIGNATURE = Signature.default()
+_MAX_FEE_ACCOUNTS = 128
+
+
+def _fee_accounts(instructions: Sequence[Instruction]) -> list[Pubkey]:
+    """Writable non-signer accounts: the local fee markets the transaction competes in."""
+    seen: dict[Pubkey, None] = {}
+    for ix in instructions:
+        for meta in ix.accounts:
+            if meta.is_writable and not meta.is_signer:
+                seen[meta.pubkey] = None
+    return list(seen)[:_MAX_FEE_ACCOUNTS]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +93,8 @@ class ExecutorConfig:
         commitment: confirmation level waited for.
         poll_interval_s / resend_interval_s: confirmation loop pacing.
         expired_retries: how many times an expired order is re-quoted and re-signed.
+        prebuilt_lvbh_margin_blocks: added to our latest ``lastValidBlockHeight`` for a venue
+            transaction signed over another blockhash (see ``_sign_prebuilt``).
     """
 
     simulate: bool = True
@@ -86,6 +106,7 @@ class ExecutorConfig:
     poll_interval_s: float = 0.4
     resend_interval_s: float = 2.0
     expired_retries: int = 0
+    prebuilt_lvbh_margin_blocks: int = 150
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ExecutorConfig:
@@ -220,8 +241,12 @@ class Executor:
             an object with ``allowed``/``reason``/``detail`` (``workbench.risk`` Decision).
         clock: ``() -> ns`` for ``ts_event`` (replayed time in paper mode).
         timer: ``(stage, ns)`` callback for per-stage latency (benchmarks).
-        sender: alternative broadcaster (e.g. a Jito bundle sender) for every order.
-        tail_instructions: ``(payer) -> instructions`` added after the venue's (a Jito tip).
+        sender: alternative broadcaster (e.g. a :class:`~workbench.execution.jito.JitoSender`)
+            for every order. When it has ``tail_instructions`` (the tip) they are added to each
+            transaction; when it has ``on_landed`` / ``on_expired`` they are told the outcome;
+            ``paid_tip_lamports(landed)`` is added to the fill's fee.
+        tail_instructions: ``(payer) -> instructions`` added after the venue's (a Jito tip);
+            default: the sender's.
     """
 
     def __init__(
@@ -248,6 +273,8 @@ class Executor:
         self.clock = clock
         self.timer = timer
         self.sender = sender
+        if tail_instructions is None and sender is not None:
+            tail_instructions = getattr(sender, "tail_instructions", None)
         self.tail_instructions = tail_instructions
         self._inflight: dict[str, SubmittedTx] = {}
         self._done: dict[str, str] = {}  # client order id -> final status
@@ -319,10 +346,13 @@ class Executor:
         t = time.perf_counter_ns()
         plans = [await leg.venue.build(leg.quote, self.owner) for leg in route.legs]
         if any(p.prebuilt_tx is not None for p in plans):
-            raise OrderRejected(
-                f"Route {route.venues} includes a prebuilt venue transaction; request the "
-                "venue's instructions (Jupiter /swap-instructions) so the executor composes them.",
-                reason="prebuilt_not_composable")
+            if len(plans) != 1:
+                raise OrderRejected(
+                    f"Route {route.venues} has {len(plans)} legs and includes a prebuilt venue "
+                    "transaction, which cannot be composed with the other legs; request the "
+                    "venue's instructions (Jupiter /swap-instructions) instead.",
+                    reason="prebuilt_not_composable")
+            return await self._sign_prebuilt(route, plans[0].venue, plans[0].prebuilt_tx, t)
         instructions: list[Instruction] = []
         signers = [self._keypair]
         for leg, plan in zip(route.legs, plans, strict=True):
@@ -334,7 +364,7 @@ class Executor:
         tail = list(self.tail_instructions(self.owner)) if self.tail_instructions else []
         t = self._t("build", t)
         bh = await self.chain.latest_blockhash()
-        fees = await self.chain.recent_prioritization_fees()
+        fees = await self.chain.recent_prioritization_fees(_fee_accounts(instructions))
         price = percentile_fee(fees, self.config.priority_fee_percentile,
                                self.config.priority_fee_cap_microlamports)
         mainnet_cu = self.chain.reports_mainnet_compute_units and self.config.simulate
@@ -359,6 +389,45 @@ class Executor:
                 tx = sign_message(msg, signers, pubkeys)
                 t = self._t("sign", t)
         return tx, bh.last_valid_block_height
+
+    async def _sign_prebuilt(self, route: Route, venue: str, tx_bytes: bytes | None,
+                             t: int) -> tuple[VersionedTransaction, int]:
+        """Sign a venue-built transaction (Jupiter ``/swap``, Ultra ``/order``) as it is.
+
+        The venue chose its blockhash, compute budget and priority fee, so nothing is added (no
+        memo either: the client order id is kept in the ledger only). Its
+        ``lastValidBlockHeight`` is not in the plan, so the one used for expiry is an upper
+        bound: exact when the venue used our latest blockhash, else ours plus
+        ``prebuilt_lvbh_margin_blocks``. Too high only delays declaring expiry; too low could
+        let a second transaction be signed while the first can still land.
+        """
+        tx = sign_prebuilt(tx_bytes or b"", self._keypair, self.owner)
+        msg = tx.message
+        if msg.account_keys[0] != self.owner:
+            raise OrderRejected(
+                f"The {venue} transaction's fee payer is {msg.account_keys[0]}, not this "
+                f"wallet {self.owner}; send it through the venue (Ultra /execute) instead.",
+                reason="foreign_fee_payer", venue=venue)
+        unsigned = [str(k) for k, sig in zip(msg.account_keys, tx.signatures, strict=False)
+                    if sig == _NO_SIGNATURE]
+        if unsigned:
+            raise OrderRejected(
+                f"The {venue} transaction still needs signatures from "
+                f"{', '.join(unsigned)}; only the venue can add them.",
+                reason="missing_signer", venue=venue)
+        t = self._t("sign", t)
+        bh = await self.chain.latest_blockhash()
+        lvbh = bh.last_valid_block_height
+        if msg.recent_blockhash != bh.blockhash:
+            lvbh += self.config.prebuilt_lvbh_margin_blocks
+        if self.config.simulate:
+            sim = await self.chain.simulate(tx)
+            t = self._t("simulate", t)
+            if not sim.ok:
+                raise classify_tx_error(sim.err_raw if sim.err_raw is not None else sim.err,
+                                        sim.logs, signature=str(tx.signatures[0]),
+                                        venue=",".join(route.venues))
+        return tx, lvbh
 
     async def execute(self, intent: SwapIntent, *, route: Route | None = None) -> SwapFill:
         """Execute ``intent`` end to end and return the fill measured on chain.
@@ -433,13 +502,16 @@ class Executor:
                 commitment=self.config.commitment, poll_interval_s=self.config.poll_interval_s,
                 resend_interval_s=self.config.resend_interval_s, send=self.sender)
         except TxExpired:
+            self._tell_sender("on_expired", tx)
             raise
         except TxError as exc:  # landed and failed
+            self._tell_sender("on_landed", tx)
             del self._inflight[coid]
             await self._status(coid, OrderStatus.FAILED, str(exc))
             self._done[coid] = OrderStatus.FAILED
             raise
         t = self._t("confirm", t)
+        self._tell_sender("on_landed", tx)
         landed = await self._fetch_landed(tx)
         fill = self._to_fill(submitted, route, landed)
         t = self._t("parse", t)
@@ -449,6 +521,11 @@ class Executor:
             await _maybe_await(self.hooks.on_fill(fill))
         await self._status(coid, OrderStatus.FILLED, fill.signature)
         return fill
+
+    def _tell_sender(self, event: str, tx: VersionedTransaction) -> None:
+        hook = getattr(self.sender, event, None) if self.sender is not None else None
+        if hook is not None:
+            hook(tx.signatures[0])
 
     async def _fetch_landed(self, tx: VersionedTransaction, polls: int = 50) -> ConfirmedTx:
         sig = tx.signatures[0]
@@ -479,10 +556,12 @@ class Executor:
             else:
                 spent = -by_mint.get(route.input_mint, 0)
                 got = by_mint.get(route.output_mint, 0)
+        tip = getattr(self.sender, "paid_tip_lamports", None) if self.sender else None
+        fee = landed.fee_lamports + (tip(landed) if tip is not None else 0)
         return SwapFill(
             client_order_id=submitted.client_order_id, signature=submitted.signature,
             venues=route.venues, input_mint=route.input_mint, output_mint=route.output_mint,
-            in_amount_raw=spent, out_amount_raw=got, fee_lamports=landed.fee_lamports,
+            in_amount_raw=spent, out_amount_raw=got, fee_lamports=fee,
             slot=landed.slot, ts_event=self.clock(), changes=changes)
 
     async def recover(self, submitted: SubmittedTx, route: Route) -> SwapFill:

@@ -122,18 +122,31 @@ def sign_message(
     return VersionedTransaction(message, [by_key[k] for k in need])
 
 
-def sign_prebuilt(tx_bytes: bytes, owner: Keypair) -> VersionedTransaction:
+def sign_prebuilt(
+    tx_bytes: bytes, owner: Keypair, owner_pubkey: Pubkey | None = None
+) -> VersionedTransaction:
     """Add ``owner``'s signature to a venue-built transaction (Jupiter ``/swap``, Ultra).
 
     The venue leaves the owner's slot empty (zeros); any other signatures are kept.
 
+    Args:
+        tx_bytes: the venue's serialized ``VersionedTransaction``.
+        owner: our keypair.
+        owner_pubkey: ``owner``'s pubkey when the caller has it cached.
+
     Raises:
-        OrderRejected: ``owner`` is not a signer of that transaction.
+        OrderRejected: the bytes do not decode, or ``owner`` is not a signer.
     """
-    tx = VersionedTransaction.from_bytes(tx_bytes)
+    try:
+        tx = VersionedTransaction.from_bytes(tx_bytes)
+    except ValueError as exc:
+        raise OrderRejected(
+            f"The venue's transaction ({len(tx_bytes)} bytes) does not decode ({exc}); "
+            "request a new one, never sign a damaged transaction.", reason="bad_transaction",
+        ) from exc
     msg = tx.message
     signer_keys = list(msg.account_keys[: msg.header.num_required_signatures])
-    owner_key = owner.pubkey()
+    owner_key = owner_pubkey if owner_pubkey is not None else owner.pubkey()
     if owner_key not in signer_keys:
         raise OrderRejected(
             f"The venue's transaction does not list {owner_key} as a signer; refusing to sign.",
