@@ -27,6 +27,7 @@ from typing import Any
 #: public name -> submodule that defines it.
 _EXPORTS: dict[str, str] = {
     "BatchItem": "batch", "expand_params": "batch", "run_batch": "batch",
+    "backfill_birdeye": "collect",
     "COLLECT_COLUMNS": "collect", "collect_files": "collect", "sample_files": "collect",
     "JobAlreadyRunning": "locks", "JobLock": "locks",
     "METRICS_MIME": "metrics", "record_metrics": "metrics", "scrape_metrics": "metrics",

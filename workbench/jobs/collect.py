@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.data import check_bars, parse_freqtrade_name, read_ohlcv_file
-from workbench.errors import DataUnavailable
+from workbench.config import Settings
+from workbench.data import backfill_ohlcv, check_bars, parse_freqtrade_name, read_ohlcv_file
+from workbench.errors import ConfigError, DataUnavailable
 from workbench.samples import SAMPLES, sample_path
 from workbench.store import Store, save_candles
 from workbench.store.lake import Lake, LakeKey
 
-__all__ = ["COLLECT_COLUMNS", "collect_files", "sample_files"]
+__all__ = ["COLLECT_COLUMNS", "backfill_birdeye", "collect_files", "sample_files"]
 
 COLLECT_COLUMNS = ["file", "symbol", "timeframe", "rows", "rejected", "lake_written",
                    "store_written", "first", "last"]
@@ -73,3 +74,49 @@ def collect_files(paths: Iterable[str | Path], lake: Lake, *, store: Store | Non
                      "first": kept.index.min() if len(kept) else None,
                      "last": kept.index.max() if len(kept) else None})
     return pd.DataFrame(rows, columns=COLLECT_COLUMNS)
+
+
+async def backfill_birdeye(settings: Settings, lake: Lake, *, symbol: str, address: str,
+                           timeframe: str = "5m", start: str = "2024-01-01",
+                           end: str | None = None, client: object | None = None) -> pd.DataFrame:
+    """Backfill Birdeye OHLCV of ``address`` into the lake as ``symbol`` (resumes after the
+    newest stored bar); one summary row as :func:`collect_files` returns.
+
+    Args:
+        client: a ``BirdeyeClient`` to use (tests pass one over a mock transport); default:
+            one built from ``settings.data``, closed afterwards.
+
+    Raises:
+        ConfigError: no ``data.birdeye_api_key`` and no client, or no ``address``.
+    """
+    from functools import partial
+
+    from workbench.data.sources.birdeye import BirdeyeClient, BirdeyeConfig
+
+    if not address:
+        raise ConfigError("The birdeye source needs address= (the token mint to fetch).",
+                          setting="address")
+    owned = client is None
+    if client is None:
+        key = settings.data.birdeye_api_key
+        if key is None:
+            raise ConfigError("Backfill from Birdeye needs data.birdeye_api_key "
+                              "(WORKBENCH_DATA__BIRDEYE_API_KEY).", setting="data.birdeye_api_key")
+        client = BirdeyeClient(BirdeyeConfig(api_key=key.get_secret_value(),
+                                             base_url=settings.data.birdeye_base_url,
+                                             requests_per_s=settings.data.requests_per_s))
+    assert isinstance(client, BirdeyeClient)
+    stop_at = end or pd.Timestamp.now(tz="UTC").floor("min").isoformat()
+    key_ = LakeKey(source="birdeye", symbol=symbol, timeframe=timeframe)
+    try:
+        res = await backfill_ohlcv(partial(client.fetch_ohlcv, address, timeframe), lake, key_,
+                                   start=start, end=stop_at, progress=False)
+    finally:
+        if owned:
+            await client.aclose()
+    last = lake.last_timestamp(key_)
+    return pd.DataFrame([{"file": f"birdeye:{address}", "symbol": symbol,
+                          "timeframe": timeframe, "rows": res.written + sum(res.rejected.values()),
+                          "rejected": sum(res.rejected.values()), "lake_written": res.written,
+                          "store_written": 0, "first": res.resumed_from, "last": last}],
+                        columns=COLLECT_COLUMNS)

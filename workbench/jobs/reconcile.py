@@ -27,7 +27,7 @@ from solders.pubkey import Pubkey
 from workbench.chain import Chain
 from workbench.chain.programs import NATIVE_MINT, associated_token_address
 from workbench.domain import Fill, Order, OrderStatus, Side, Token, from_raw, new_client_order_id
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, RiskError
 from workbench.execution import Executor, ExecutorConfig, SwapFill, SwapIntent
 from workbench.portfolio import Portfolio, reconcile
 from workbench.store import Store
@@ -119,6 +119,19 @@ class PaperReconcile:
     def is_clean(self) -> bool:
         """True when ledger and chain agree to the base unit."""
         return self.differences.empty
+
+    def check(self) -> PaperReconcile:
+        """Return self when clean.
+
+        Raises:
+            RiskError: ledger and chain differ (lists each token, both amounts and status).
+        """
+        if not self.is_clean:
+            rows = "; ".join(f"{r.symbol or r.mint}: ledger {r.ledger_raw} chain {r.chain_raw} "
+                             f"({r.status})" for r in self.differences.itertuples(index=False))
+            raise RiskError(f"Ledger and chain differ for wallet {self.wallet}: {rows}. Find the "
+                            "missed fill or transfer before trading on.")
+        return self
 
 
 async def _trade(store: Store, ex: Executor, base: Token, quote: Token, swaps: int,

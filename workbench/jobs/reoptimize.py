@@ -26,9 +26,11 @@ from workbench.backtest import CostModel, run
 from workbench.backtest.sweep import best_params, sweep
 from workbench.errors import ConfigError
 from workbench.jobs.metrics import to_jsonable
+from workbench.store import Store
+from workbench.store.ledger import audit, load_strategy_configs, save_strategy_config
 from workbench.strategies import get_strategy
 
-__all__ = ["ReoptimizeDecision", "reoptimize"]
+__all__ = ["ReoptimizeDecision", "adopt", "current_params", "reoptimize"]
 
 _LOWER_IS_BETTER = ("max_drawdown", "fees_paid")
 
@@ -154,3 +156,25 @@ def reoptimize(
                               current=to_jsonable(cur), candidate=to_jsonable(cand),
                               current_oos=cur_stats, candidate_oos=cand_stats, in_sample=table,
                               split=oos.index[0])
+
+
+def current_params(store: Store, name: str) -> dict[str, Any]:
+    """The parameters stored for strategy config ``name`` ({} when there is none)."""
+    configs = load_strategy_configs(store)
+    rows = configs[configs["name"] == name]
+    return dict(rows.iloc[0]["params"]) if len(rows) else {}
+
+
+def adopt(store: Store, decision: ReoptimizeDecision, *, name: str, symbol: str,
+          actor: str = "job:reoptimize") -> bool:
+    """Store the decision: save the candidate as config ``name`` when adopted; audit either way.
+
+    Returns:
+        True when new parameters were saved.
+    """
+    if decision.adopted:
+        save_strategy_config(store, name=name, kind=decision.strategy, symbol=symbol,
+                             params=decision.candidate)
+    audit(store, actor=actor, action="reoptimize.adopt" if decision.adopted
+          else "reoptimize.keep", detail={"name": name, **decision.to_metrics()})
+    return decision.adopted
