@@ -26,7 +26,9 @@ from workbench.errors import SchemaError
 
 __all__ = [
     "NATIVE_SOL",
+    "market_trades_frame",
     "parse_pool_swap",
+    "pool_seq",
     "trades_to_frame",
 ]
 
@@ -157,3 +159,59 @@ def trades_to_frame(trades: Iterable[Trade]) -> pd.DataFrame:
                                name="ts"),
     )
     return frame.sort_values(["ts", "slot"], kind="stable")
+
+
+def pool_seq(
+    tx: Mapping[str, Any], *, pool_owner: str, base_mint: str, quote_mint: str,
+    vaults: Iterable[str] | None = None,
+) -> int:
+    """A stable number telling one pool's trade apart from others in the same transaction.
+
+    It is the smallest account index among the pool's vault token balances (the given
+    ``vaults``, else the owner's accounts in the pair's mints), or 0 when none is listed (a
+    bonding curve holding only lamports). The same transaction and pool always give the same
+    number, so ``(venue, signature, seq)`` identifies a stored trade across re-runs and across
+    backfills of the pool and of its program.
+    """
+    if isinstance(tx, list):
+        tx = tx[0]
+    meta = tx.get("meta") or {}
+    keys = _account_keys(tx)
+    vault_set = set(vaults) if vaults else None
+    mints = {base_mint, quote_mint}
+    found: list[int] = []
+    for field in ("preTokenBalances", "postTokenBalances"):
+        for bal in meta.get(field) or []:
+            idx = int(bal["accountIndex"])
+            if vault_set is not None:
+                if idx < len(keys) and keys[idx] in vault_set:
+                    found.append(idx)
+            elif bal.get("owner") == pool_owner and bal.get("mint") in mints:
+                found.append(idx)
+    return min(found) if found else 0
+
+
+def market_trades_frame(items: Iterable[tuple[Trade, int]]) -> pd.DataFrame:
+    """Trades with their ``seq`` as a frame for ``workbench.store.trades.save_market_trades``.
+
+    Returns:
+        DataFrame indexed by UTC ``ts`` with str ``venue symbol side signature``, float64
+        ``price base_amount quote_amount`` (human units) and int64 ``seq slot`` (-1 unknown).
+    """
+    rows = list(items)
+    return pd.DataFrame(
+        {
+            "venue": [t.venue for t, _ in rows],
+            "symbol": [t.symbol for t, _ in rows],
+            "side": [t.side for t, _ in rows],
+            "price": np.array([float(t.price) for t, _ in rows], dtype=np.float64),
+            "base_amount": np.array([float(t.base_amount) for t, _ in rows], dtype=np.float64),
+            "quote_amount": np.array([float(t.quote_amount) for t, _ in rows], dtype=np.float64),
+            "signature": [t.signature or "" for t, _ in rows],
+            "seq": np.array([s for _, s in rows], dtype=np.int64),
+            "slot": np.array([t.slot if t.slot is not None else -1 for t, _ in rows],
+                             dtype=np.int64),
+        },
+        index=pd.DatetimeIndex(pd.to_datetime([t.ts_event for t, _ in rows], unit="ns",
+                                              utc=True), name="ts"),
+    )
