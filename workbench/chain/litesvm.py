@@ -41,6 +41,8 @@ from workbench.chain.programs import (
     associated_token_address,
     create_account_ix,
     create_ata_idempotent_ix,
+    create_lookup_table_ix,
+    extend_lookup_table_ix,
     initialize_mint2_ix,
     mint_to_checked_ix,
     sync_native_ix,
@@ -416,6 +418,26 @@ class LiteSVMChain:
             sync_native_ix(ata),
         ])
         return ata
+
+    def create_lookup_table(self, payer: Keypair, addresses: Sequence[Pubkey]) -> Pubkey:
+        """Create and fill an address lookup table with real instructions; usable on return.
+
+        The table's ``recent_slot`` is the newest entry of LiteSVM's SlotHashes, and the chain
+        advances one block afterwards so the new addresses are active, as on mainnet.
+        """
+        recent_slot = self.svm.get_slot_hashes()[0][0]
+        create, table = create_lookup_table_ix(authority=payer.pubkey(), payer=payer.pubkey(),
+                                               recent_slot=recent_slot)
+        ixs = [create]
+        for i in range(0, len(addresses), 20):  # stay well inside the 1232-byte packet
+            ixs.append(extend_lookup_table_ix(table=table, authority=payer.pubkey(),
+                                              payer=payer.pubkey(),
+                                              addresses=list(addresses[i:i + 20])))
+        self.run(payer, ixs[:2])
+        for ix in ixs[2:]:
+            self.run(payer, [ix])
+        self.advance(1)
+        return table
 
     @staticmethod
     def hash(h: Hash) -> str:

@@ -15,6 +15,7 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 __all__ = [
+    "ADDRESS_LOOKUP_TABLE_PROGRAM_ID",
     "ASSOCIATED_TOKEN_PROGRAM_ID",
     "COMPUTE_BUDGET_PROGRAM_ID",
     "MEMO_PROGRAM_ID",
@@ -26,6 +27,8 @@ __all__ = [
     "burn_checked_ix",
     "create_account_ix",
     "create_ata_idempotent_ix",
+    "create_lookup_table_ix",
+    "extend_lookup_table_ix",
     "initialize_account3_ix",
     "initialize_mint2_ix",
     "memo_ix",
@@ -44,6 +47,7 @@ ASSOCIATED_TOKEN_PROGRAM_ID = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH
 MEMO_PROGRAM_ID = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
 COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
+ADDRESS_LOOKUP_TABLE_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 
 _U8_U64 = struct.Struct("<BQ")
 _U8_U64_U8 = struct.Struct("<BQB")
@@ -195,3 +199,38 @@ def memo_ix(text: str, signers: tuple[Pubkey, ...] = ()) -> Instruction:
     return Instruction(
         MEMO_PROGRAM_ID, text.encode(), [AccountMeta(s, True, False) for s in signers]
     )
+
+
+def _alt_accounts(table: Pubkey, authority: Pubkey, payer: Pubkey) -> list[AccountMeta]:
+    return [AccountMeta(table, False, True), AccountMeta(authority, True, False),
+            AccountMeta(payer, True, True), AccountMeta(SYSTEM_PROGRAM_ID, False, False)]
+
+
+def create_lookup_table_ix(
+    *, authority: Pubkey, payer: Pubkey, recent_slot: int
+) -> tuple[Instruction, Pubkey]:
+    """Address Lookup Table ``CreateLookupTable`` (u32 tag 0, recent_slot u64, bump u8).
+
+    The table lives at the PDA of ``[authority, recent_slot LE]``; ``recent_slot`` must be in
+    the SlotHashes sysvar (a slot from the last ~512), which makes the address unpredictable
+    long in advance.
+
+    Returns:
+        The instruction and the table's address.
+    """
+    table, bump = Pubkey.find_program_address(
+        [bytes(authority), struct.pack("<Q", recent_slot)], ADDRESS_LOOKUP_TABLE_PROGRAM_ID)
+    return Instruction(ADDRESS_LOOKUP_TABLE_PROGRAM_ID, struct.pack("<IQB", 0, recent_slot, bump),
+                       _alt_accounts(table, authority, payer)), table
+
+
+def extend_lookup_table_ix(
+    *, table: Pubkey, authority: Pubkey, payer: Pubkey, addresses: list[Pubkey]
+) -> Instruction:
+    """Address Lookup Table ``ExtendLookupTable`` (u32 tag 2, Vec<Pubkey> with u64 length).
+
+    New addresses become usable one slot after the extension.
+    """
+    data = struct.pack("<IQ", 2, len(addresses)) + b"".join(bytes(a) for a in addresses)
+    return Instruction(ADDRESS_LOOKUP_TABLE_PROGRAM_ID, data,
+                       _alt_accounts(table, authority, payer))
