@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import pandas as pd
+
+from workbench.samples import load_sample
 from workbench.store import Store, open_store
 
 PG_URL = os.environ.get("WORKBENCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -73,3 +76,9 @@ def pg_store(pg_url: str) -> Iterator[Store]:
     st.upgrade()
     yield st
     st.dispose()
+
+
+@pytest.fixture(scope="session")
+def sol_5m() -> pd.DataFrame:
+    """2,000 real SOL/USDT 5m bars from the shipped sample (Binance 2024, data/sample/)."""
+    return load_sample("SOL/USDT", "5m").iloc[10_000:12_000]

@@ -5,8 +5,9 @@ import json
 from typer.testing import CliRunner
 
 from workbench.cli.backtest import app
+from workbench.samples import sample_path
 
-DATA = "/work/shared/data/ohlcv/binance_2024/SOL_USDT-1h.feather"
+DATA = str(sample_path("SOL_USDT-1h.feather"))
 
 
 def test_run_prints_stats_and_writes_report(tmp_path):
