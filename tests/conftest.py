@@ -7,9 +7,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from workbench.samples import load_sample
 from workbench.store import Store, open_store
