@@ -10,10 +10,10 @@ their actor when applied, and both are published on the bus (topic ``command``).
 Vocabulary (``command`` -> ``args``):
 
 ==================  ===========================================================
-``start``           ``{"name": strategy}``
-``stop``            ``{"name": strategy}``
+``start``           ``{"name": strategy}`` (alias ``start_strategy``, ``{"strategy": ...}``)
+``stop``            ``{"name": strategy}`` (alias ``stop_strategy``)
 ``set_param``       ``{"name": strategy, "params": {key: value, ...}}``
-``set_limit``       ``{"limits": {field: value, ...}}`` (``workbench.risk`` fields)
+``set_limit``       ``{"limits": {field: value, ...}}`` or ``{"name": field, "value": v}``
 ``reset_breaker``   ``{}``
 ``kill``            ``{"flatten": bool}``: halt, cancel pending, optionally sell all
 ==================  ===========================================================
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 CONTROL_STREAM = "workbench:control"
 COMMANDS = ("start", "stop", "set_param", "set_limit", "reset_breaker", "kill")
+#: The dashboard's names for the same commands.
+ALIASES = {"start_strategy": "start", "stop_strategy": "stop", "set_params": "set_param",
+           "set_limits": "set_limit"}
 
 Apply = Callable[[str, Mapping[str, Any], str], Awaitable[tuple[bool, str]]]
 
@@ -50,6 +53,7 @@ def normalise(command: str) -> str:
         ConfigError: unknown command (lists the known ones).
     """
     name = command.strip().lower().replace("-", "_")
+    name = ALIASES.get(name, name)
     if name not in COMMANDS:
         raise ConfigError(f"Unknown control command {command!r}; known: {', '.join(COMMANDS)}.",
                           setting="command")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import logging
 import os
@@ -101,6 +102,21 @@ _CURSOR_KEY = "engine_cursor"
 _ACCOUNT_KEY = "engine_account"
 _LIMITS_KEY = "limits_overrides"
 _ZERO = Decimal(0)
+
+
+_LOG_LINES: collections.deque[str] = collections.deque(maxlen=200)
+
+
+class _RecentLines(logging.Handler):
+    """Keeps the workbench's recent log lines for the dashboard's System page."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            _LOG_LINES.append(self.format(record))
+
+
+_HANDLER = _RecentLines(level=logging.INFO)
+_HANDLER.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
 class _WallClock:
@@ -340,11 +356,11 @@ class Engine:
 
     def _load_breaker(self) -> None:
         saved = ledger.get_state(self.store, "breaker")
-        if not saved or saved.get("state", "active") == "active":
+        if not saved or saved.get("trading_state", "active") == "active":
             return
         reason = saved.get("reason")
         self.breaker.status = BreakerState(
-            state=TradingState(saved["state"]),
+            state=TradingState(saved["trading_state"]),
             reason=TripReason(reason) if reason else None, detail=saved.get("detail", ""),
             tripped_at_ns=saved.get("tripped_at_ns"), until_ns=saved.get("until_ns"))
 
@@ -848,7 +864,7 @@ class Engine:
                             actor: str) -> tuple[bool, str]:
         """Apply one control command; returns (ok, what happened)."""
         if command in ("start", "stop"):
-            name = str(args.get("name", ""))
+            name = str(args.get("name") or args.get("strategy") or "")
             slot = self.slots.get(name)
             if slot is None:
                 return False, f"no strategy {name!r}; known: {sorted(self.slots)}"
@@ -863,7 +879,7 @@ class Engine:
             self.bus.publish("strategy", {"name": name, "status": slot.status, "by": actor})
             return True, f"{name} {slot.status}"
         if command == "set_param":
-            name = str(args.get("name", ""))
+            name = str(args.get("name") or args.get("strategy") or "")
             slot = self.slots.get(name)
             if slot is None:
                 return False, f"no strategy {name!r}; known: {sorted(self.slots)}"
@@ -879,7 +895,12 @@ class Engine:
         if command == "set_limit":
             limits = self.gate.limits
             records = []
-            for key, value in dict(args.get("limits", {})).items():
+            changes = dict(args.get("limits") or {})
+            if "name" in args:
+                changes[str(args["name"])] = args.get("value")
+            if not changes:
+                return False, "set_limit needs {'limits': {field: value}} or {'name', 'value'}"
+            for key, value in changes.items():
                 limits, record = change_limit(limits, key, value, actor=actor)
                 records.append(record)
             self.gate = self.gate.with_limits(limits)
@@ -937,7 +958,10 @@ class Engine:
     def breaker_dict(self) -> dict[str, Any]:
         """The breaker state as JSON."""
         st = self.breaker.status
-        return {"state": str(self.breaker.state), "reason": str(st.reason) if st.reason else None,
+        state = self.breaker.state
+        # "ok" for the dashboard; trading_state keeps the risk package's word
+        return {"state": "ok" if state is TradingState.ACTIVE else str(state),
+                "trading_state": str(state), "reason": str(st.reason) if st.reason else None,
                 "detail": st.detail, "tripped_at_ns": st.tripped_at_ns, "until_ns": st.until_ns}
 
     def health(self) -> dict[str, Any]:
@@ -958,6 +982,11 @@ class Engine:
         ledger.set_state(self.store, "limits", {k: str(v) for k, v in
                                                 self.gate.limits.as_dict().items()})
         ledger.set_state(self.store, "health", self.health())
+        mark = self.marks.get(self.pair.base.symbol)
+        if mark is not None:
+            ledger.set_state(self.store, "marks", {self.pair.symbol: str(mark)})
+        ledger.set_state(self.store, "latency", {"stages": self.metrics.latency_summary()})
+        ledger.set_state(self.store, "logs", {"lines": list(_LOG_LINES)})
 
     def _save_positions(self) -> None:
         rows = [{"strategy": s.name, "symbol": s.symbol, "quantity": s.position,
@@ -1014,6 +1043,9 @@ class Engine:
 
     async def start(self) -> None:
         """Set up and start every task (returns once running)."""
+        wb_log = logging.getLogger("workbench")
+        if _HANDLER not in wb_log.handlers:
+            wb_log.addHandler(_HANDLER)
         await self.setup()
         if self.config.serve_metrics:
             port = self.settings.engine.metrics_port if self.config.metrics_port is None \

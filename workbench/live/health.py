@@ -47,7 +47,7 @@ def build_health(engine: Any) -> dict[str, Any]:
     if stale:
         problems.append("feed")
     breaker = engine.breaker_dict()
-    if breaker["state"] != "active":
+    if breaker["trading_state"] != "active":
         degraded.append("breaker")
     strategies = {n: {"enabled": s.enabled, "status": s.status}
                   for n, s in engine.slots.items()}

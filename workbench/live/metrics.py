@@ -14,6 +14,7 @@ executor's ``route``/``build``/``sign``/``simulate``/``persist``/``confirm``/``p
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from collections.abc import Callable
@@ -61,9 +62,41 @@ class EngineMetrics:
                                 registry=r)
         self.alerts = Counter("wb_alerts_total", "Alerts by outcome", ["outcome"], registry=r)
 
+        self.window: dict[str, collections.deque[int]] = {}
+        self.counts: dict[str, int] = {}
+
     def observe_ns(self, stage: str, ns: int) -> None:
         """Record one stage latency given in nanoseconds."""
         self.stage.labels(stage).observe(ns / 1e9)
+        win = self.window.get(stage)
+        if win is None:
+            win = self.window[stage] = collections.deque(maxlen=5000)
+        win.append(ns)
+        self.counts[stage] = self.counts.get(stage, 0) + 1
+
+    def latency_summary(self) -> dict[str, dict[str, Any]]:
+        """Per stage over the last 5,000 observations: count, p50_ms, p99_ms, max_ms, buckets.
+
+        Percentiles are exact over the window (nearest rank), not bucket estimates.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for stage, win in self.window.items():
+            values = sorted(win)
+            if not values:
+                continue
+            n = len(values)
+            buckets: dict[str, int] = {}
+            for v in values:
+                for le in _BUCKETS:
+                    if v <= le * 1e9:
+                        key = f"{le * 1e3:g}"
+                        buckets[key] = buckets.get(key, 0) + 1
+                        break
+            out[stage] = {"count": self.counts.get(stage, n),
+                          "p50_ms": values[(n - 1) // 2] / 1e6,
+                          "p99_ms": values[min(n - 1, int(n * 0.99))] / 1e6,
+                          "max_ms": values[-1] / 1e6, "buckets": buckets}
+        return out
 
     def render(self) -> bytes:
         """The text exposition of every series."""
