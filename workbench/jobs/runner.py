@@ -134,11 +134,14 @@ class RunRecord:
         def ts(v: Any) -> pd.Timestamp | None:
             return None if v is None or pd.isna(v) else pd.Timestamp(v)
 
+        def text(v: Any) -> str | None:
+            return v if isinstance(v, str) else None  # None or NaN from a frame
+
         return cls(run_id=row["run_id"], job=row["job"], status=row["status"],
                    params=dict(row["params"] or {}), started=ts(row["started"]),
                    finished=ts(row["finished"]),
                    duration_s=None if pd.isna(row["duration_s"]) else float(row["duration_s"]),
-                   error=row["error"], notebook_path=row["notebook_path"],
+                   error=text(row["error"]), notebook_path=text(row["notebook_path"]),
                    metrics=dict(row["metrics"] or {}), attempt=int(row["attempt"] or 1))
 
 
