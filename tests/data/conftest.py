@@ -18,3 +18,10 @@ def b64_file(*parts: str) -> bytes:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    """CLI runs write their default store and lake under the test's tmp dir, never the repo."""
+    monkeypatch.setenv("WORKBENCH_DATA__DIR", str(tmp_path / "wb-data"))
+    monkeypatch.delenv("WORKBENCH_DATABASE__URL", raising=False)

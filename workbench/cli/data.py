@@ -1,4 +1,11 @@
-"""``workbench data``: import, backfill, collect and load market data in the Parquet lake."""
+"""``workbench data``: import, backfill, collect and load market data.
+
+Bars go to the Parquet lake (what ``workbench.data.load`` reads) and, unless ``--no-store`` is
+given, to the ledger store's candles table too (what dashboards and ``load_candles`` read). The
+store is the configured database (``WORKBENCH_DATABASE__URL``, SQLite in ``data.dir`` by
+default); a new, empty database is migrated first, an older one must be upgraded with
+``workbench db upgrade``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ from workbench.data.files import parse_freqtrade_name, read_ohlcv_file
 from workbench.data.loading import load
 from workbench.data.quality import check_bars
 from workbench.errors import ConfigError, DataError
+from workbench.store.candles import save_candles
+from workbench.store.db import Store
 from workbench.store.lake import Lake, LakeKey
 
 app = typer.Typer(help="Import, backfill, collect and load market data.", no_args_is_help=True)
@@ -25,6 +34,10 @@ app = typer.Typer(help="Import, backfill, collect and load market data.", no_arg
 _ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 _LakeOpt = Annotated[
     Path | None, typer.Option("--lake", help="Lake root (default <data.dir>/lake).")
+]
+_StoreOpt = Annotated[
+    bool, typer.Option("--store/--no-store",
+                       help="Also write bars to the ledger store (the configured database).")
 ]
 
 
@@ -34,6 +47,28 @@ def _lake(lake: Path | None, config: Path | None) -> Lake:
     return Lake(Path(settings_from(config).data.dir) / "lake")
 
 
+def _store(enabled: bool, config: Path | None) -> Store | None:
+    """The configured ledger store, migrated if brand new; None with ``--no-store``."""
+    if not enabled:
+        return None
+    from workbench.store import open_store
+
+    store = open_store(settings_from(config))
+    if store.status().current is None:
+        store.upgrade()
+    else:
+        store.require_current()
+    return store
+
+
+def _sinks(store: Store | None) -> tuple[str, ...]:
+    return ("lake", "store") if store is not None else ("lake",)
+
+
+def _written(by_sink: dict[str, int]) -> str:
+    return ", ".join(f"{n} new in the {sink}" for sink, n in by_sink.items())
+
+
 @app.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet, freqtrade .feather or .json(.gz).")],
@@ -41,20 +76,30 @@ def import_file(
         str | None, typer.Option(help="Pair, e.g. SOL/USDT (default: from name).")
     ] = None,
     timeframe: Annotated[str | None, typer.Option(help="e.g. 5m (default: from name).")] = None,
-    source: Annotated[str, typer.Option(help="Source name in the lake.")] = "file",
+    source: Annotated[str, typer.Option(help="Source name in the lake and store.")] = "file",
     lake: _LakeOpt = None,
+    store: _StoreOpt = True,
     config: _ConfigOpt = None,
 ) -> None:
-    """Import an OHLCV file into the lake (idempotent; bad rows are counted, not stored)."""
+    """Import an OHLCV file into the lake and store (idempotent; bad rows are not stored)."""
     if symbol is None or timeframe is None:
         sym, tf = parse_freqtrade_name(file)
         symbol, timeframe = symbol or sym, timeframe or tf
+    db = _store(store, config)  # opened first: a store that cannot be used fails before any write
     bars = read_ohlcv_file(file)
     report = check_bars(bars)
     written = _lake(lake, config).write(report.accepted,
                                         LakeKey(source=source, symbol=symbol, timeframe=timeframe))
+    in_store = ""
+    if db is not None:
+        try:
+            n = save_candles(db, report.accepted, source=source, symbol=symbol,
+                             timeframe=timeframe) if len(report.accepted) else 0
+        finally:
+            db.dispose()
+        in_store = f" ({n} new in the store)"
     typer.echo(f"{file.name}: {len(bars)} rows read, {written} new rows stored as "
-               f"{source}/{symbol}/{timeframe}, {report.rejected_total} rejected "
+               f"{source}/{symbol}/{timeframe}{in_store}, {report.rejected_total} rejected "
                f"{ {k: v for k, v in report.rejected.items() if v} or ''}".rstrip())
 
 
@@ -84,9 +129,10 @@ def backfill(
     start: Annotated[str, typer.Option(help="UTC start.")] = "2024-01-01",
     end: Annotated[str | None, typer.Option(help="UTC end (default: now).")] = None,
     lake: _LakeOpt = None,
+    store: _StoreOpt = True,
     config: _ConfigOpt = None,
 ) -> None:
-    """Backfill Birdeye OHLCV into the lake, resuming after the newest stored bar."""
+    """Backfill Birdeye OHLCV into the lake (and store), resuming after the newest stored bar."""
     from workbench.data.sources.birdeye import BirdeyeClient, BirdeyeConfig
 
     settings = settings_from(config)
@@ -98,6 +144,8 @@ def backfill(
                         requests_per_s=settings.data.requests_per_s)
     stop_at = end or pd.Timestamp.now(tz="UTC").floor("min").isoformat()
 
+    db = _store(store, config)
+
     async def run() -> None:
         client = BirdeyeClient(cfg)
         try:
@@ -105,10 +153,13 @@ def backfill(
                                        _lake(lake, config),
                                        LakeKey(source="birdeye", symbol=symbol,
                                                timeframe=timeframe),
-                                       start=start, end=stop_at)
+                                       start=start, end=stop_at, store=db, sinks=_sinks(db))
         finally:
             await client.aclose()
-        typer.echo(f"{symbol} {timeframe}: {res.written} new bars, rejected {res.rejected or 0}"
+            if db is not None:
+                db.dispose()
+        typer.echo(f"{symbol} {timeframe}: {res.written} new bars "
+                   f"({_written(res.written_by_sink)}), rejected {res.rejected or 0}"
                    + (f", resumed after {res.resumed_from}" if res.resumed_from else ""))
 
     asyncio.run(run())
@@ -122,15 +173,18 @@ def collect(
     polls: Annotated[
         int | None, typer.Option(help="Stop after N polls (default: until Ctrl-C).")
     ] = None,
+    bar: Annotated[str, typer.Option(help="Bar length written to the store.")] = "1m",
     lake: _LakeOpt = None,
+    store: _StoreOpt = True,
     config: _ConfigOpt = None,
 ) -> None:
-    """Poll Jupiter's USD price into the lake as ticks until stopped (Ctrl-C)."""
+    """Poll Jupiter's USD price as ticks into the lake (and closed bars into the store)."""
     from workbench.data.sources.jupiter import JupiterClient, JupiterConfig
 
     settings = settings_from(config)
     if interval <= 0:
         raise DataError(f"--interval {interval} must be > 0 seconds.")
+    db = _store(store, config)
 
     async def run() -> None:
         key = settings.data.jupiter_api_key
@@ -152,9 +206,14 @@ def collect(
             res = await collect_ticks(poll, _lake(lake, config),
                                       LakeKey(source="jupiter", symbol=symbol, timeframe="tick"),
                                       interval_s=interval, stop=stop,
-                                      max_jump_pct=settings.data.max_jump_pct, max_polls=polls)
+                                      max_jump_pct=settings.data.max_jump_pct, max_polls=polls,
+                                      store=db, sinks=_sinks(db), store_timeframe=bar)
         finally:
             await client.aclose()
-        typer.echo(f"{symbol}: {res.written} ticks stored, rejected {res.rejected or 0}")
+            if db is not None:
+                db.dispose()
+        bars = (f", {res.written_by_sink.get('store', 0)} closed {bar} bars in the store"
+                if db is not None else "")
+        typer.echo(f"{symbol}: {res.written} ticks stored{bars}, rejected {res.rejected or 0}")
 
     asyncio.run(run())

@@ -25,7 +25,7 @@ import pandas as pd
 
 from workbench.errors import SchemaError
 
-__all__ = ["QualityReport", "check_bars", "check_ticks"]
+__all__ = ["QualityReport", "TickGate", "check_bars", "check_ticks"]
 
 log = logging.getLogger("workbench.data.quality")
 
@@ -167,3 +167,57 @@ def check_bars(bars: pd.DataFrame) -> QualityReport:
         keep[idx[dup | late]] = False
     _log("bars", counts, len(bars))
     return QualityReport(accepted=bars.iloc[np.flatnonzero(keep)], rejected=counts)
+
+
+class TickGate:
+    """The tick gate for a live feed that arrives a few ticks at a time.
+
+    :func:`check_ticks` judges a batch on its own; a feed polled every few seconds or pushed
+    over a websocket gives one tick per batch, so the outlier rule would never have a median to
+    compare with. The gate keeps the last five accepted ticks and judges each batch after
+    them. Every rule is causal (a tick is judged only against earlier ticks), so the counts for
+    the batch are the counts of history + batch minus those of the history alone.
+
+    Example:
+        >>> gate = TickGate(max_jump_pct=20)
+        >>> report = gate.check(frame_of_new_ticks)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, max_jump_pct: float = 20.0, stale_after_s: float = 30.0,
+                 history: int = 5) -> None:
+        self.max_jump_pct = max_jump_pct
+        self.stale_after_s = stale_after_s
+        self._keep = history
+        self._history: pd.DataFrame | None = None
+
+    def check(self, ticks: pd.DataFrame, *, now_ns: int | None = None) -> QualityReport:
+        """Gate ``ticks`` (a ``price`` column, UTC index) against the ticks accepted before.
+
+        Raises:
+            SchemaError: no ``price`` column or no DatetimeIndex.
+        """
+        if "price" not in ticks.columns or not isinstance(ticks.index, pd.DatetimeIndex):
+            raise SchemaError(f"Ticks need a DatetimeIndex and a 'price' column; got "
+                              f"{list(ticks.columns)}.")
+        hist = self._history
+        if hist is None:
+            report = check_ticks(ticks, max_jump_pct=self.max_jump_pct,
+                                 stale_after_s=self.stale_after_s, now_ns=now_ns)
+        else:
+            pos = "_wb_pos"  # position in the batch; -1 for history rows
+            batch = pd.DataFrame({"price": ticks["price"].to_numpy(np.float64),
+                                  pos: np.arange(len(ticks))}, index=ticks.index)
+            both = pd.concat([hist.assign(**{pos: -1}), batch])
+            full = check_ticks(both, max_jump_pct=self.max_jump_pct,
+                               stale_after_s=self.stale_after_s, now_ns=now_ns)
+            alone = check_ticks(hist, max_jump_pct=self.max_jump_pct)
+            kept = full.accepted[pos].to_numpy()
+            counts = {k: full.rejected[k] - alone.rejected.get(k, 0) for k in full.rejected}
+            report = QualityReport(accepted=ticks.iloc[kept[kept >= 0]], rejected=counts,
+                                   is_stale=full.is_stale)
+        if len(report.accepted):
+            new = pd.DataFrame({"price": report.accepted["price"].to_numpy(np.float64)},
+                               index=report.accepted.index)
+            merged = new if hist is None else pd.concat([hist, new])
+            self._history = merged.iloc[-self._keep:]
+        return report
