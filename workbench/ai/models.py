@@ -272,7 +272,7 @@ def train_model(bars: pd.DataFrame, params: ModelParams | None = None,
 
 def signals_from_proba(proba: np.ndarray, entry_threshold: float, exit_threshold: float
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """(entry, exit) booleans: enter at ``p >= entry``, exit at ``p < exit``; NaN decides nothing."""
+    """(entry, exit) booleans: enter at ``p >= entry``, exit at ``p < exit``; NaN: neither."""
     p = np.asarray(proba, dtype=np.float64)
     finite = np.isfinite(p)
     with np.errstate(invalid="ignore"):

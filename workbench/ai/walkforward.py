@@ -190,7 +190,7 @@ def indicator_baselines(
     init_cash: Decimal | int | str = Decimal(10_000),
     grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
 ) -> pd.DataFrame:
-    """Buy and hold plus each indicator, its params chosen on ``in_sample``, run on ``out_of_sample``.
+    """Buy and hold, and each indicator with params chosen on ``in_sample``, on ``out_of_sample``.
 
     Returns:
         Frame indexed by strategy name: headline stats on ``out_of_sample``, ``params`` (text),
