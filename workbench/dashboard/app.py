@@ -9,6 +9,7 @@ time to read it.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import panel as pn
@@ -17,6 +18,7 @@ from workbench.config import Settings
 from workbench.dashboard.auth import Role
 from workbench.dashboard.context import DashboardContext, open_context
 from workbench.dashboard.pages import CSS, PAGES, Page, StatusBar
+from workbench.dashboard.queries import load_store_version
 
 __all__ = ["REFRESH_MS", "DashboardApp", "build_app"]
 
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: How often the visible page re-reads the store, ms.
 REFRESH_MS = 400
+
+#: Even with no change seen, the visible page re-reads everything this often (candles).
+FULL_REFRESH_S = 10.0
 
 LOCAL_ONLY_BANNER = (
     "No dashboard users are configured, so the dashboard listens on 127.0.0.1 only and asks "
@@ -51,6 +56,9 @@ class DashboardApp(pn.viewable.Viewer):
         self.tabs.param.watch(self._on_tab, "active")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False)
         self._callback: Any = None
+        self._version: tuple[Any, ...] = ()
+        self._status_at = self._page_at = time.monotonic()
+        self._page_slug = slugs[start]
         self.refresh_ms = refresh_ms
 
     @property
@@ -74,10 +82,21 @@ class DashboardApp(pn.viewable.Viewer):
             pn.state.location.search = f"?page={slug}"
 
     def tick(self) -> None:
-        """Refresh the status bar and the visible page; errors show as a banner, not a crash."""
+        """Refresh what changed: the visible page when the store's fingerprint moved (or every
+        ``FULL_REFRESH_S`` for what has no fingerprint, like candles), the status bar (whose
+        heartbeat age moves with the clock) every second. Errors show as a banner."""
         try:
-            self.status.refresh()
-            self._open(self.active_slug).refresh()
+            now = time.monotonic()
+            version = load_store_version(self.ctx.store)
+            changed = version != self._version
+            self._version = version
+            if changed or now - self._status_at >= 1.0:
+                self._status_at = now
+                self.status.refresh()
+            slug = self.active_slug
+            if changed or slug != self._page_slug or now - self._page_at >= FULL_REFRESH_S:
+                self._page_slug, self._page_at = slug, now
+                self._open(slug).refresh()
         except Exception as exc:  # the store may be locked or migrating; keep the session alive
             log.warning("dashboard refresh failed: %s", exc)
             self.error.object = f"Cannot read the store: {exc}"

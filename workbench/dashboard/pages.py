@@ -415,6 +415,9 @@ class RiskPage(Page):
         names = sorted(limits)
         if names != list(self.limit_name.options):
             self.limit_name.options = names
+            if self.limit_name.value not in names:
+                self.limit_name.value = "max_order_notional" if (
+                    "max_order_notional" in names) else names[0]
         update_table(self.limits, pd.DataFrame(
             [{"limit": k, "value": json.dumps(v, default=str) if isinstance(v, list | dict)
               else str(v)} for k, v in sorted(limits.items())], columns=["limit", "value"]))

@@ -56,6 +56,7 @@ __all__ = [
     "load_orders_view",
     "load_overview",
     "load_positions_view",
+    "load_store_version",
     "load_strategies_view",
     "thin",
 ]
@@ -93,6 +94,37 @@ def thin(frame: pd.DataFrame, max_points: int = 2000) -> pd.DataFrame:
     keep[::step] = True
     keep[-1] = True
     return frame[keep]
+
+
+# -- change detection --------------------------------------------------------------------------
+
+
+def load_store_version(store: Store) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything the pages show except candles: it changes when a
+    row is added or updated, so an idle dashboard costs one small query per refresh.
+
+    Uses only indexed columns (primary keys and timestamps), one round trip.
+    """
+    from sqlalchemy import func, select
+
+    from workbench.store import models as m
+
+    probes = [
+        select(func.max(m.FillRow.id)).scalar_subquery(),
+        select(func.max(m.OrderRow.ts_updated)).scalar_subquery(),
+        select(func.max(m.EquitySnapshot.ts)).scalar_subquery(),
+        select(func.max(m.PositionRow.ts_updated)).scalar_subquery(),
+        select(func.max(m.StrategyConfig.ts_updated)).scalar_subquery(),
+        select(func.max(m.RiskEvent.id)).scalar_subquery(),
+        select(func.max(m.ControlCommand.id)).scalar_subquery(),
+        select(func.max(m.ControlCommand.ts_applied)).scalar_subquery(),
+        select(func.max(m.EngineState.ts_updated)).scalar_subquery(),
+        select(func.max(m.JobRun.started)).scalar_subquery(),
+        select(func.max(m.JobRun.finished)).scalar_subquery(),
+        select(func.max(m.AuditLog.id)).scalar_subquery(),
+    ]
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(select(*probes)).one())
 
 
 # -- engine status ---------------------------------------------------------------------------

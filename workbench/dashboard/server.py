@@ -128,6 +128,9 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
     def make_server() -> Any:
         return pn.serve({"/": app}, port=port, address=bind, show=show, start=False,
                         title=TITLE, verbose=False,
+                        # drop a closed tab's session (and its refresh callback) within seconds
+                        check_unused_sessions_milliseconds=2000,
+                        unused_session_lifetime_milliseconds=2000,
                         websocket_origin=_origins(bind, port, origins), **kwargs)
 
     if not threaded:
