@@ -40,15 +40,24 @@ from workbench.data.decoders._common import (
     u128,
     u128_float,
 )
+from workbench.errors import SchemaError
 
 __all__ = [
+    "TICKS_PER_ARRAY",
+    "TICK_ARRAY_DISCRIMINATOR",
+    "TICK_ARRAY_DTYPE",
+    "TICK_ARRAY_SIZE",
     "WHIRLPOOL_DISCRIMINATOR",
     "WHIRLPOOL_DTYPE",
     "WHIRLPOOL_PROGRAM_ID",
     "WHIRLPOOL_SIZE",
+    "TickArray",
     "Whirlpool",
+    "WhirlpoolTick",
+    "decode_tick_array",
     "decode_whirlpool",
     "decode_whirlpool_many",
+    "tick_array_start_index",
     "whirlpool_prices",
 ]
 
@@ -167,3 +176,119 @@ def whirlpool_prices(
     sqrt = u128_float(records, "sqrt_price") / 2.0**64
     shift = np.asarray(decimals_a, dtype=np.float64) - np.asarray(decimals_b, dtype=np.float64)
     return sqrt * sqrt * np.power(10.0, shift)
+
+
+TICK_ARRAY_DISCRIMINATOR = bytes.fromhex("4561bdbe6e0742bb")
+TICKS_PER_ARRAY = 88
+TICK_ARRAY_SIZE = 9988
+
+_TICK = np.dtype(
+    [
+        ("initialized", "u1"),
+        ("liquidity_net_lo", "<u8"), ("liquidity_net_hi", "<i8"),
+        ("liquidity_gross_lo", "<u8"), ("liquidity_gross_hi", "<u8"),
+        ("fee_growth_outside_a_lo", "<u8"), ("fee_growth_outside_a_hi", "<u8"),
+        ("fee_growth_outside_b_lo", "<u8"), ("fee_growth_outside_b_hi", "<u8"),
+        ("reward_growths_outside", "<u8", (3, 2)),
+    ]
+)
+
+TICK_ARRAY_DTYPE = np.dtype(
+    [
+        ("discriminator", np.uint8, (8,)),
+        ("start_tick_index", "<i4"),
+        ("ticks", _TICK, (TICKS_PER_ARRAY,)),
+        ("whirlpool", PUBKEY),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhirlpoolTick:
+    """One tick of a tick array.
+
+    Attributes:
+        tick_index: the tick (price ``1.0001 ** tick_index``, B per A in base units).
+        initialized: some position has a bound here.
+        liquidity_net: signed change of active liquidity when the price crosses this tick
+            upward (subtracted when crossing downward).
+        liquidity_gross: total liquidity of the positions bounded here.
+        fee_growth_outside_a / fee_growth_outside_b: fee accounting (Q64.64).
+        reward_growths_outside: the three reward trackers (Q64.64).
+    """
+
+    tick_index: int
+    initialized: bool
+    liquidity_net: int
+    liquidity_gross: int
+    fee_growth_outside_a: int
+    fee_growth_outside_b: int
+    reward_growths_outside: tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickArray:
+    """A decoded Whirlpool tick array.
+
+    Attributes:
+        whirlpool: the pool it belongs to.
+        start_tick_index: tick index of ``ticks[0]``.
+        tick_spacing: spacing used to number the ticks (from the pool).
+        ticks: the 88 ticks, ``ticks[i].tick_index = start + i * tick_spacing``.
+    """
+
+    whirlpool: Pubkey
+    start_tick_index: int
+    tick_spacing: int
+    ticks: tuple[WhirlpoolTick, ...]
+
+    def initialized(self) -> list[WhirlpoolTick]:
+        """The initialized ticks, in rising tick order."""
+        return [t for t in self.ticks if t.initialized]
+
+
+def _i128(record: np.void, name: str) -> int:
+    return int(record[f"{name}_hi"]) << 64 | int(record[f"{name}_lo"])
+
+
+def decode_tick_array(data: bytes, *, tick_spacing: int) -> TickArray:
+    """Decode a Whirlpool tick array from raw bytes.
+
+    Args:
+        data: the account's bytes.
+        tick_spacing: the pool's ``tick_spacing`` (the account does not store it).
+
+    Raises:
+        SchemaError: too short, not a TickArray, or a start index that is not a multiple of
+            ``88 * tick_spacing``.
+    """
+    recs = as_records([data], TICK_ARRAY_DTYPE, what="whirlpool tick array")
+    check_discriminator(recs, TICK_ARRAY_DISCRIMINATOR, what="whirlpool tick array")
+    r = recs[0]
+    start = int(r["start_tick_index"])
+    if tick_spacing <= 0 or start % (TICKS_PER_ARRAY * tick_spacing):
+        raise SchemaError(
+            f"Tick array starts at {start}, not a multiple of 88 * tick_spacing "
+            f"({tick_spacing}); pass the tick_spacing of the pool it belongs to.",
+            source="whirlpool tick array")
+    ticks = []
+    for i, t in enumerate(r["ticks"]):
+        rewards = t["reward_growths_outside"]
+        ticks.append(WhirlpoolTick(
+            tick_index=start + i * tick_spacing,
+            initialized=bool(t["initialized"]),
+            liquidity_net=_i128(t, "liquidity_net"),
+            liquidity_gross=u128(t, "liquidity_gross"),
+            fee_growth_outside_a=u128(t, "fee_growth_outside_a"),
+            fee_growth_outside_b=u128(t, "fee_growth_outside_b"),
+            reward_growths_outside=tuple(  # type: ignore[arg-type]
+                int(rewards[k][1]) << 64 | int(rewards[k][0]) for k in range(3)),
+        ))
+    return TickArray(whirlpool=pubkey(r["whirlpool"]), start_tick_index=start,
+                     tick_spacing=tick_spacing, ticks=tuple(ticks))
+
+
+def tick_array_start_index(tick_index: int, tick_spacing: int) -> int:
+    """Start index of the tick array holding ``tick_index`` (floor to ``88 * tick_spacing``)."""
+    span = TICKS_PER_ARRAY * tick_spacing
+    return tick_index // span * span
