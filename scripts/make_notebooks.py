@@ -21,7 +21,7 @@ KERNELSPEC = {"name": "workbench", "display_name": "Workbench (Python 3)", "lang
 # Job notebooks declare these; the runner fills them from its settings.
 CONTEXT = '''
 run_dir = "data/runs/interactive"  # where outputs go (the runner sets it)
-database_url = ""  # ledger URL; "" = from the settings (the runner sets it)
+database_url = ""  # ledger URL, empty for the settings (the runner sets it)
 data_dir = "data"  # data directory holding the lake (the runner sets it)
 '''
 
@@ -347,10 +347,10 @@ smoke = False
 source = "sample"  # sample | file | birdeye
 symbols = ["SOL/USDT"]  # sample: pairs to import; birdeye: the pair name to store under
 timeframes = ["5m"]
-files = []  # source="file": OHLCV files named like SOL_USDT-5m.feather
-bars = 0  # keep only the newest N bars of each file (0 = all)
-address = ""  # source="birdeye": token mint to fetch
-start = "2024-01-01"  # source="birdeye": UTC start
+files = []  # for source file: OHLCV files named like SOL_USDT-5m.feather
+bars = 0  # keep only the newest N bars of each file, 0 for all
+address = ""  # for source birdeye: the token mint to fetch
+start = "2024-01-01"  # for source birdeye: UTC start
 ''' + CONTEXT,
         OPEN_STORE + '''
 from workbench.errors import ConfigError
@@ -393,7 +393,7 @@ the strategy's stored configuration.
         '''
 smoke = False
 strategy = "sma_cross"
-name = ""  # strategy config name; "" = "<strategy>:<symbol>"
+name = ""  # strategy config name, empty for strategy:symbol
 symbol = "SOL/USDT"
 timeframe = "1h"
 source = "sample"  # sample: the shipped bars; lake: bars collected into the lake
@@ -402,8 +402,8 @@ grid = {"fast": [5, 10, 20], "slow": [30, 50, 100]}
 metric = "sharpe"
 oos_frac = 0.3
 min_trades = 1
-current = {}  # parameters in use; {} = the stored config, else the strategy defaults
-cluster = ""  # Dask scheduler address for the sweep; "" = local
+current = {}  # parameters in use, empty for the stored config or the defaults
+cluster = ""  # Dask scheduler address for the sweep, empty to run here
 ''' + CONTEXT,
         OPEN_STORE + '''
 import json
@@ -440,7 +440,7 @@ the run directory.
 """,
         '''
 smoke = False
-day = ""  # UTC day, YYYY-MM-DD; "" = today
+day = ""  # UTC day as YYYY-MM-DD, empty for today
 ''' + CONTEXT,
         OPEN_STORE + '''
 from workbench.jobs import build_daily_report, record_metrics, render_html
@@ -473,11 +473,11 @@ fail_on_mismatch = True
 ''' + CONTEXT,
         OPEN_STORE + '''
 from workbench.errors import ConfigError
-from workbench.jobs import record_metrics, run_paper_reconcile
+from workbench.jobs import paper_reconcile, record_metrics
 
 if mode != "paper":
     raise ConfigError(f"mode={mode!r}: only 'paper' reconciliation is available so far.")
-result = run_paper_reconcile(store, swaps=swaps, quote_amount=quote_amount, price=price)
+result = await paper_reconcile(store, swaps=swaps, quote_amount=quote_amount, price=price)
 result.fills
 ''',
         '''

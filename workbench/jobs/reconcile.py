@@ -39,6 +39,7 @@ __all__ = [
     "fill_from_swap",
     "fills_from_frame",
     "ledger_holdings",
+    "paper_reconcile",
     "run_paper_reconcile",
 ]
 
@@ -155,6 +156,13 @@ async def _trade(store: Store, ex: Executor, base: Token, quote: Token, swaps: i
 
 def run_paper_reconcile(store: Store, *, swaps: int = 4, quote_amount: Decimal | str = "100",
                         price: Decimal | str = "150") -> PaperReconcile:
+    """Synchronous :func:`paper_reconcile` (for scripts; in a notebook ``await`` that one)."""
+    return asyncio.run(paper_reconcile(store, swaps=swaps, quote_amount=quote_amount,
+                                       price=price))
+
+
+async def paper_reconcile(store: Store, *, swaps: int = 4, quote_amount: Decimal | str = "100",
+                          price: Decimal | str = "150") -> PaperReconcile:
     """Trade ``swaps`` times on a fresh paper market, storing fills, then reconcile.
 
     Args:
@@ -177,15 +185,12 @@ def run_paper_reconcile(store: Store, *, swaps: int = 4, quote_amount: Decimal |
     base, quote = pm.base, pm.quote
     owner = pm.wallet.pubkey()
 
-    async def go() -> tuple[dict[str, int], dict[str, int], pd.Timestamp]:
-        opening = await chain_balances(pm.chain, owner, (base, quote))
-        since = pd.Timestamp.now(tz="UTC")
-        ex = Executor(pm.chain, pm.wallet, pm.venues,
-                      config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0))
-        await _trade(store, ex, base, quote, swaps, quote_amount, price)
-        return opening, await chain_balances(pm.chain, owner, (base, quote)), since
-
-    opening, closing, since = asyncio.run(go())
+    opening = await chain_balances(pm.chain, owner, (base, quote))
+    since = pd.Timestamp.now(tz="UTC")
+    ex = Executor(pm.chain, pm.wallet, pm.venues,
+                  config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0))
+    await _trade(store, ex, base, quote, swaps, quote_amount, price)
+    closing = await chain_balances(pm.chain, owner, (base, quote))
     frame = load_fills(store, since_ns=since.value)
     frame = frame[frame["strategy"] == "reconcile"]
     by_mint = {str(t.mint): t for t in (base, quote)}
