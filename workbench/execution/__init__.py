@@ -8,6 +8,7 @@ from workbench.execution.executor import (
     SwapFill,
     SwapIntent,
 )
+from workbench.execution.jito import JitoClient, JitoSender, TipFloor, TipPolicy
 from workbench.execution.keystore import Keystore, Wallet
 from workbench.execution.router import Route, RouteLeg, Router
 
@@ -15,6 +16,8 @@ __all__ = [
     "ExecutionHooks",
     "Executor",
     "ExecutorConfig",
+    "JitoClient",
+    "JitoSender",
     "Keystore",
     "Route",
     "RouteLeg",
@@ -22,5 +25,7 @@ __all__ = [
     "SubmittedTx",
     "SwapFill",
     "SwapIntent",
+    "TipFloor",
+    "TipPolicy",
     "Wallet",
 ]

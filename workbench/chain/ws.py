@@ -1,0 +1,296 @@
+"""Solana websocket subscriptions as async iterators that reconnect and resubscribe.
+
+``accountSubscribe``, ``logsSubscribe`` and ``signatureSubscribe`` over ``websockets``: each
+:class:`Subscription` owns one connection. When the connection drops (or the server closes it,
+or it cannot be opened) it waits with the same exponential backoff + jitter as every other
+retry (:class:`~workbench.chain.retry.RetryPolicy`), reconnects, and subscribes again; a
+successful subscription resets the backoff.
+
+What a reconnect cannot give back: notifications sent while disconnected are lost. An account
+subscription's next notification carries the whole account, so it catches up by itself; a
+signature subscription may miss the one notification it was waiting for, so pass
+``on_reconnect`` (e.g. a ``getSignatureStatuses`` check) or keep the executor's polling loop,
+which never depends on websockets.
+
+Example:
+    >>> async for update in account_subscribe(ws_url, pool_vault):  # doctest: +SKIP
+    ...     print(update.slot, update.lamports)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from workbench.chain.classify import classify_rpc_error
+from workbench.chain.jsonrpc import safe_url
+from workbench.chain.retry import RetryPolicy
+from workbench.chain.rpc_parse import parse_account, parse_int, parse_signature
+from workbench.chain.types import Commitment
+from workbench.errors import ConfigError, SchemaError, TemporaryVenueError
+
+__all__ = [
+    "AccountNotification",
+    "LogsNotification",
+    "SignatureNotification",
+    "Subscription",
+    "account_subscribe",
+    "logs_subscribe",
+    "signature_subscribe",
+    "ws_url_for",
+]
+
+log = logging.getLogger("workbench.chain")
+T = TypeVar("T")
+_DROPS = (ConnectionClosed, OSError, TimeoutError, InvalidHandshake)
+
+
+def ws_url_for(rpc_url: str, ws_url: str = "") -> str:
+    """The websocket URL: ``ws_url`` if set, else ``rpc_url`` with http(s) -> ws(s)."""
+    if ws_url:
+        return ws_url
+    parts = urlsplit(rpc_url)
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme)
+    if scheme is None:
+        raise ConfigError(f"Cannot derive a websocket URL from {safe_url(rpc_url)}; set "
+                          "execution.ws_url.", setting="execution.ws_url")
+    return urlunsplit((scheme, *parts[1:]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountNotification:
+    """An account's new state.
+
+    Attributes:
+        slot: the slot of the change.
+        lamports / owner / data / executable / rent_epoch: the account.
+    """
+
+    slot: int
+    lamports: int
+    owner: Pubkey
+    data: bytes
+    executable: bool
+    rent_epoch: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogsNotification:
+    """A transaction's logs.
+
+    Attributes:
+        slot: the slot it was processed in.
+        signature: the transaction.
+        err: its error (None on success).
+        logs: program log lines.
+    """
+
+    slot: int
+    signature: Signature
+    err: object
+    logs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureNotification:
+    """A signature reached the subscribed commitment.
+
+    Attributes:
+        slot: the slot of the notification.
+        err: the transaction error (None on success).
+    """
+
+    slot: int
+    err: object
+
+
+def _slot_value(result: Any, what: str) -> tuple[int, Any]:
+    if not isinstance(result, dict) or not isinstance(result.get("context"), dict):
+        raise SchemaError(f"{what} should be {{context, value}}, got {result!r:.120}.",
+                          source="solana-ws", payload=result)
+    return parse_int(result["context"].get("slot"), f"{what}.context.slot"), result.get("value")
+
+
+def parse_account_notification(result: Any) -> AccountNotification:
+    """``accountNotification`` params.result (base64 encoding)."""
+    slot, value = _slot_value(result, "accountNotification")
+    acc = parse_account(value, "accountNotification.value")
+    if acc is None:
+        raise SchemaError("accountNotification has no account value.", source="solana-ws")
+    return AccountNotification(slot=slot, lamports=acc.lamports, owner=acc.owner,
+                               data=bytes(acc.data), executable=acc.executable,
+                               rent_epoch=acc.rent_epoch)
+
+
+def parse_logs_notification(result: Any) -> LogsNotification:
+    """``logsNotification`` params.result."""
+    slot, value = _slot_value(result, "logsNotification")
+    if not isinstance(value, dict) or not isinstance(value.get("logs"), list):
+        raise SchemaError(f"logsNotification value should hold logs, got {value!r:.120}.",
+                          source="solana-ws", payload=value)
+    return LogsNotification(slot=slot,
+                            signature=parse_signature(value.get("signature"),
+                                                      "logsNotification.signature"),
+                            err=value.get("err"), logs=tuple(str(x) for x in value["logs"]))
+
+
+def parse_signature_notification(result: Any) -> SignatureNotification:
+    """``signatureNotification`` params.result."""
+    slot, value = _slot_value(result, "signatureNotification")
+    if not isinstance(value, dict) or "err" not in value:
+        raise SchemaError(f"signatureNotification value should hold err, got {value!r:.120}.",
+                          source="solana-ws", payload=value)
+    return SignatureNotification(slot=slot, err=value["err"])
+
+
+class Subscription(Generic[T]):
+    """One subscription on its own connection, as an async iterator that survives drops.
+
+    Args:
+        url: websocket endpoint (``ws://`` or ``wss://``).
+        method: e.g. ``"accountSubscribe"``; notifications are ``<name>Notification``.
+        params: the subscribe params.
+        parse: notification ``params.result`` -> item.
+        one_shot: stop after the first item (``signatureSubscribe`` unsubscribes itself).
+        policy: reconnect backoff; ``max_attempts`` bounds consecutive failed reconnects.
+        on_reconnect: called (sync or async) after each successful resubscription.
+        open_timeout_s: connect + subscribe-reply timeout.
+        sleep: injectable for tests.
+
+    Raises (from iteration):
+        TemporaryVenueError: ``policy.max_attempts`` reconnects in a row failed.
+        VenueError subclasses: the server refused the subscription (bad params).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        method: str,
+        params: list[Any],
+        parse: Callable[[Any], T],
+        *,
+        one_shot: bool = False,
+        policy: RetryPolicy | None = None,
+        on_reconnect: Callable[[], Any] | None = None,
+        open_timeout_s: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = url
+        self.method = method
+        self.params = params
+        self.notification = method.removesuffix("Subscribe") + "Notification"
+        self.parse = parse
+        self.one_shot = one_shot
+        self.policy = policy or RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=30.0)
+        self.on_reconnect = on_reconnect
+        self.open_timeout_s = open_timeout_s
+        self._sleep = sleep
+        self.connections = 0  # successful subscriptions, for callers' metrics
+        self._gen: AsyncIterator[T] | None = None
+
+    def __repr__(self) -> str:
+        return f"Subscription({self.method}, {safe_url(self.url)}, connections={self.connections})"
+
+    def __aiter__(self) -> Subscription[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._gen is None:
+            self._gen = self._run()
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the connection and stop iterating."""
+        if self._gen is not None:
+            await self._gen.aclose()  # type: ignore[attr-defined]
+
+    async def _subscribe(self, ws: Any) -> int:
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": self.method,
+                                  "params": self.params}))
+        while True:
+            reply = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout_s))
+            if reply.get("id") != 1:
+                continue  # a stray notification from a previous life of the socket
+            if isinstance(reply.get("error"), dict):
+                raise classify_rpc_error(reply["error"], venue="rpc-ws", request_id="1")
+            return parse_int(reply.get("result"), f"{self.method} subscription id")
+
+    async def _run(self) -> AsyncIterator[T]:
+        failures = 0
+        where = safe_url(self.url)
+        while True:
+            reason: BaseException | None = None
+            try:
+                async with connect(self.url, open_timeout=self.open_timeout_s,
+                                   max_size=2**24) as ws:
+                    sub_id = await self._subscribe(ws)
+                    failures = 0
+                    self.connections += 1
+                    if self.connections > 1 and self.on_reconnect is not None:
+                        result = self.on_reconnect()
+                        if inspect.isawaitable(result):
+                            await result
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        params = msg.get("params")
+                        if msg.get("method") != self.notification or not isinstance(params, dict) \
+                                or params.get("subscription") != sub_id:
+                            continue
+                        yield self.parse(params.get("result"))
+                        if self.one_shot:
+                            return
+            except TemporaryVenueError as exc:
+                reason = exc
+            except (*_DROPS, json.JSONDecodeError, SchemaError) as exc:
+                reason = exc
+            except InvalidURI as exc:
+                raise ConfigError(f"Bad websocket URL {where}: {exc}",
+                                  setting="execution.ws_url") from exc
+            failures += 1
+            if failures >= self.policy.max_attempts:
+                raise TemporaryVenueError(
+                    f"{self.method} on {where} failed {failures} times in a row "
+                    f"({type(reason).__name__ if reason else 'closed'}); giving up.",
+                    venue="rpc-ws") from reason
+            delay = self.policy.delay_s(failures)
+            log.info("%s on %s dropped (%s); reconnecting in %.2fs", self.method, where,
+                     type(reason).__name__ if reason else "closed by server", delay)
+            await self._sleep(delay)
+
+
+def account_subscribe(url: str, account: Pubkey, *,
+                      commitment: Commitment = Commitment.CONFIRMED,
+                      **kw: Any) -> Subscription[AccountNotification]:
+    """Every change of ``account`` (base64 data). See :class:`Subscription` for ``kw``."""
+    return Subscription(url, "accountSubscribe",
+                        [str(account), {"encoding": "base64", "commitment": str(commitment)}],
+                        parse_account_notification, **kw)
+
+
+def logs_subscribe(url: str, mentions: Pubkey | None = None, *,
+                   commitment: Commitment = Commitment.CONFIRMED,
+                   **kw: Any) -> Subscription[LogsNotification]:
+    """Logs of transactions mentioning ``mentions`` (all non-vote ones when None)."""
+    flt: Any = {"mentions": [str(mentions)]} if mentions is not None else "all"
+    return Subscription(url, "logsSubscribe", [flt, {"commitment": str(commitment)}],
+                        parse_logs_notification, **kw)
+
+
+def signature_subscribe(url: str, signature: Signature, *,
+                        commitment: Commitment = Commitment.CONFIRMED,
+                        **kw: Any) -> Subscription[SignatureNotification]:
+    """One notification when ``signature`` reaches ``commitment``; then the iterator ends."""
+    return Subscription(url, "signatureSubscribe",
+                        [str(signature), {"commitment": str(commitment)}],
+                        parse_signature_notification, one_shot=True, **kw)
