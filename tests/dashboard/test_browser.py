@@ -87,7 +87,7 @@ def test_stop_strategy_sends_the_command(browser: Browser, served: dict[str, Any
     """Choosing a strategy and pressing Stop puts stop_strategy with its name in the store."""
     store = served["store"]
     page = open_page(browser, served, "strategies")
-    page.locator("select").first.select_option("sma-sol")
+    page.locator(".wb-strategy select").select_option("sma-sol")
     page.locator(".wb-stop button").click()
     found = wait_until(lambda: [c for c in commands(store) if c[1] == "stop_strategy"])
     actor, _, args = found[0]
@@ -125,12 +125,12 @@ def test_limit_change_sends_set_limit(browser: Browser, served: dict[str, Any]) 
     store = served["store"]
     page = open_page(browser, served, "risk")
     page.locator(".wb-table-limits >> text=max_order_notional").wait_for(timeout=10_000)
-    page.locator("select").first.select_option("max_order_notional")
-    page.locator(".wb-set-limit").locator("xpath=..").locator("input").first.fill("abc")
+    page.locator(".wb-limit-name select").select_option("max_order_notional")
+    page.locator(".wb-limit-value input").fill("abc")
     page.locator(".wb-set-limit button").click()
     page.wait_for_selector("text=is not a valid Decimal", timeout=5000)
     assert not [c for c in commands(store) if c[1] == "set_limit"]
-    page.locator(".wb-set-limit").locator("xpath=..").locator("input").first.fill("250")
+    page.locator(".wb-limit-value input").fill("250")
     page.locator(".wb-set-limit button").click()
     found = wait_until(lambda: [c for c in commands(store) if c[1] == "set_limit"])
     assert found[0][2] == {"name": "max_order_notional", "value": "250"}

@@ -199,7 +199,36 @@ def make_auth_provider(users: Mapping[str, str], **kwargs: Any) -> Any:
             _LoginHandler._login_template = self._login_template
             return _LoginHandler
 
-    return _Provider(**kwargs)
+    provider = _Provider(**kwargs)
+    if "login_template" not in kwargs:
+        import jinja2
+
+        # Panel's page loads its logo from a CDN, which fails (and logs an error) offline
+        provider._login_template = jinja2.Environment(autoescape=True).from_string(LOGIN_HTML)
+    return provider
+
+
+LOGIN_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Workbench login</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {font-family: system-ui, sans-serif; background: #f6f8fa; margin: 0}
+form {max-width: 320px; margin: 12vh auto; background: #fff; padding: 24px 28px;
+      border: 1px solid #d0d7de; border-radius: 8px}
+input {width: 100%; box-sizing: border-box; margin: 6px 0 12px; padding: 8px}
+button {width: 100%; padding: 9px; background: #0969da; color: #fff; border: 0;
+        border-radius: 6px; font-weight: 600}
+.error {color: #cf222e; font-weight: 600; min-height: 1em}
+</style></head>
+<body><form class="login-form" action=".{{ login_endpoint }}" method="post">
+<h3>Solana Trading Workbench</h3>
+<p class="error" data-testid="login-error">{{ errormessage }}</p>
+<label>User <input name="username" type="text" autocapitalize="off" autocorrect="off"
+  autocomplete="username"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<button type="submit">Log in</button>
+</form></body></html>
+"""
 
 
 #: Alias for the factory, named like the Panel class it builds.

@@ -276,7 +276,8 @@ class StrategiesPage(Page):
         super().__init__(ctx, **params)
         self.table = make_table(name="strategies")
         locked = not ctx.can_act
-        self.select = pn.widgets.Select(name="Strategy", options=[], width=220)
+        self.select = pn.widgets.Select(name="Strategy", options=[], width=220,
+                                        css_classes=["wb-strategy"])
         self.start = pn.widgets.Button(name="Start", button_type="success", disabled=locked,
                                        css_classes=["wb-start"], width=90)
         self.stop = pn.widgets.Button(name="Stop", button_type="warning", disabled=locked,
@@ -353,8 +354,10 @@ class RiskPage(Page):
         super().__init__(ctx, **params)
         locked = not ctx.can_act
         self.limits = make_table(name="limits", page_size=25)
-        self.limit_name = pn.widgets.Select(name="Limit", options=[], width=240)
-        self.limit_value = pn.widgets.TextInput(name="New value", width=180, disabled=locked)
+        self.limit_name = pn.widgets.Select(name="Limit", options=[], width=240,
+                                            css_classes=["wb-limit-name"])
+        self.limit_value = pn.widgets.TextInput(name="New value", width=180, disabled=locked,
+                                               css_classes=["wb-limit-value"])
         self.limit_apply = pn.widgets.Button(name="Change limit", button_type="primary",
                                              disabled=locked, css_classes=["wb-set-limit"])
         self.limit_apply.on_click(self._set_limit)
