@@ -208,10 +208,12 @@ def _lag(x: np.ndarray, h: int) -> np.ndarray:
 
 
 def _zscore(x: np.ndarray, w: int) -> np.ndarray:
+    """z-score against the window; 0 for a flat window (std within rounding of zero)."""
     mean, std = _window_mean_std(x, w)
+    flat = std <= 1e-12 * (np.abs(mean) + 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (x - mean) / std
-    return np.where(std > 0, z, np.where(np.isnan(std), np.nan, 0.0))
+    return np.where(flat, 0.0, np.where(np.isnan(std), np.nan, z))
 
 
 def _feature_arrays(cols: Mapping[str, np.ndarray], ts_ns: np.ndarray, spec: FeatureSpec
