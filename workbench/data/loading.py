@@ -63,6 +63,7 @@ def load(
     source: str | None = None,
     *,
     lake: Lake | str | Path | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """Stored bars of ``symbol`` at ``timeframe`` from the Parquet lake.
 
@@ -72,6 +73,7 @@ def load(
         start / end: UTC bounds, ``start <= date < end``; strings are parsed by pandas.
         source: which source's series; may be omitted when only one source holds the pair.
         lake: a Lake or its root; defaults to ``<data.dir>/lake`` from the settings.
+        columns: read only these value columns (e.g. ``["close"]``), which is faster.
 
     Returns:
         DataFrame indexed by UTC ``date`` with float64 ``open high low close volume`` (and any
@@ -95,4 +97,5 @@ def load(
             raise DataError(f"{symbol} {timeframe} is stored from several sources {sources}; "
                             "pass source=... to choose one.")
         source = sources[0]
-    return lk.read(LakeKey(source=source, symbol=symbol, timeframe=timeframe), start, end)
+    return lk.read(LakeKey(source=source, symbol=symbol, timeframe=timeframe), start, end,
+                   columns=columns)

@@ -10,22 +10,29 @@ idempotent: rows are merged on ``date`` with the new value winning, then the yea
 replaced atomically (write to a temp file, rename), so re-running a backfill stores no
 duplicates and a crash never leaves half a file.
 
-Reading goes straight from Arrow buffers to NumPy (no ``read_csv``-style parsing and no
-``set_index`` copy), which is why a million bars load in a few tens of milliseconds.
+Files are written uncompressed with plain (not dictionary) encoding, in row groups of 131,072
+rows with min/max statistics. That costs about 1.5x the disk of LZ4 (48 MB per million OHLCV
+rows) and buys a read that is little more than a memory copy: decompression was two thirds of
+the load time. Reading uses ``pyarrow.parquet`` with memory mapping and threads, reads only the
+columns asked for, skips row groups outside ``[start, end)`` by their statistics, cuts the
+rest by binary search on the sorted ``date`` column (no row-by-row filter), and builds the
+DatetimeIndex from the int64 column without a timezone pass. Each value column is copied once
+from Arrow into a writable NumPy array (Arrow's own buffers are read-only and a notebook must be
+able to edit the frame it loaded). A million bars load in about 20 ms on two idle cores.
+Files written with other settings (older LZ4 files) read the same way.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.errors import DataError, DataUnavailable, SchemaError
@@ -33,6 +40,8 @@ from workbench.errors import DataError, DataUnavailable, SchemaError
 __all__ = ["Lake", "LakeKey", "symbol_to_path"]
 
 _SAFE = re.compile(r"^[A-Za-z0-9._\-]+$")
+_ROW_GROUP = 131_072
+_UTC_NS = pd.DatetimeTZDtype(unit="ns", tz="UTC")
 
 
 def symbol_to_path(symbol: str) -> str:
@@ -142,36 +151,77 @@ class Lake:
             names.append(str(c))
         table = pa.Table.from_arrays(arrays, names=names)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        pq.write_table(table, tmp, compression="lz4", row_group_size=1_000_000)
+        pq.write_table(table, tmp, compression="none", use_dictionary=False,
+                       row_group_size=_ROW_GROUP, write_statistics=["date"])
         tmp.replace(path)
 
     # ------------------------------------------------------------------ read
 
     @staticmethod
     def _table_to_frame(table: pa.Table) -> pd.DataFrame:
-        date = table.column("date").combine_chunks()
-        ts = date.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        index = pd.DatetimeIndex(ts.view("datetime64[ns]"), name="date").tz_localize("UTC")
-        cols = {name: table.column(name).to_numpy() for name in table.column_names
-                if name != "date"}
+        date = table.column("date")
+        ts = (date.combine_chunks() if date.num_chunks != 1 else date.chunk(0))
+        ts_ns = ts.view(pa.int64()).to_numpy(zero_copy_only=False)
+        index = pd.DatetimeIndex(ts_ns.view("datetime64[ns]"), dtype=_UTC_NS, name="date")
+        cols = {}
+        for name in table.column_names:
+            if name != "date":
+                # several chunks are concatenated into a fresh array; one chunk comes back as a
+                # read-only view of Arrow's buffer and is copied so the frame can be edited
+                arr = table.column(name).to_numpy()
+                cols[name] = arr if arr.flags.writeable else arr.copy()
         return pd.DataFrame(cols, index=index, copy=False)
 
     def _read_file(self, path: Path) -> pd.DataFrame:
         return self._table_to_frame(pq.read_table(path))
+
+    @staticmethod
+    def _read_span(path: Path, lo_ns: int | None, hi_ns: int | None,
+                   columns: list[str] | None) -> pa.Table:
+        """Rows of one file with lo <= date < hi, skipping row groups by their statistics."""
+        if lo_ns is None and hi_ns is None:
+            return pq.read_table(path, columns=columns, memory_map=True, use_threads=True)
+        pf = pq.ParquetFile(path, memory_map=True)
+        meta = pf.metadata
+        col = meta.schema.to_arrow_schema().get_field_index("date")
+        groups = []
+        for rg in range(meta.num_row_groups):
+            stats = meta.row_group(rg).column(col).statistics
+            if stats is not None and stats.has_min_max:
+                gmin, gmax = pd.Timestamp(stats.min).value, pd.Timestamp(stats.max).value
+                if (lo_ns is not None and gmax < lo_ns) or (hi_ns is not None and gmin >= hi_ns):
+                    continue
+            groups.append(rg)
+        if not groups:
+            return pf.schema_arrow.empty_table().select(columns or pf.schema_arrow.names)
+        table = pf.read_row_groups(groups, columns=columns, use_threads=True)
+        # dates are sorted within a file: cut by binary search, not a row-by-row filter
+        ts = table.column("date").combine_chunks().view(pa.int64()).to_numpy()
+        i = int(np.searchsorted(ts, lo_ns, "left")) if lo_ns is not None else 0
+        j = int(np.searchsorted(ts, hi_ns, "left")) if hi_ns is not None else len(ts)
+        return table.slice(i, max(0, j - i))
 
     def read(
         self,
         key: LakeKey,
         start: pd.Timestamp | str | None = None,
         end: pd.Timestamp | str | None = None,
+        *,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Rows of one series with ``start <= date < end`` (both optional, UTC).
 
+        Args:
+            key: the series.
+            start / end: UTC bounds.
+            columns: value columns to read (default all); ``date`` is always read.
+
         Raises:
             DataUnavailable: the series does not exist or has no rows in the range.
+            SchemaError: a column asked for is not stored.
         """
         part = self.partition(key)
-        files = sorted(part.glob("*.parquet"))
+        files = sorted(part.glob("*.parquet"), key=lambda f: int(f.stem))
         lo = _utc(start)
         hi = _utc(end)
         if lo is not None:
@@ -183,17 +233,18 @@ class Lake:
                 f"No {key.timeframe} data for {key.symbol} from {key.source} in {self.root}"
                 f"{_range_text(lo, hi)}. Run `workbench data backfill` or "
                 "`workbench data import` first.")
-        tables = [pq.read_table(f, memory_map=True) for f in files]
+        cols = None
+        if columns is not None:
+            stored = pq.read_schema(files[-1]).names
+            missing = [c for c in columns if c not in stored]
+            if missing:
+                raise SchemaError(f"Lake series {key} has no columns {missing}; it stores "
+                                  f"{[c for c in stored if c != 'date']}.")
+            cols = ["date", *[c for c in columns if c != "date"]]
+        lo_ns = lo.value if lo is not None else None
+        hi_ns = hi.value if hi is not None else None
+        tables = [self._read_span(f, lo_ns, hi_ns, cols) for f in files]
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-        if lo is not None or hi is not None:
-            mask = None
-            col = table.column("date")
-            if lo is not None:
-                mask = pc.greater_equal(col, pa.scalar(lo.value, pa.timestamp("ns", tz="UTC")))
-            if hi is not None:
-                m2 = pc.less(col, pa.scalar(hi.value, pa.timestamp("ns", tz="UTC")))
-                mask = m2 if mask is None else pc.and_(mask, m2)
-            table = table.filter(mask)
         frame = self._table_to_frame(table)
         if frame.empty:
             raise DataUnavailable(
