@@ -123,7 +123,7 @@ def test_holdout_comparison_chooses_nothing_on_held_out_data(table):
     start = holdout_start(table.n_blocks, 0.3)
     assert all(len(s) == table.n_blocks - start for s in steps.values())
     assert {"fixed: equal", "walk-forward optimiser (lookback 3)"} <= set(summary.index)
-    best = [i for i in summary.index if i.startswith("fixed: best on dev")][0]
+    best = next(i for i in summary.index if i.startswith("fixed: best on dev"))
     # scramble the held-out part: dev choices must not move
     from dataclasses import replace
 
