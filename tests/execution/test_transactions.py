@@ -342,3 +342,16 @@ async def test_multi_leg_route_with_prebuilt_leg_refused():
                          route=route)
     assert info.value.reason == "prebuilt_not_composable"
 
+
+
+@given(st.binary(min_size=0, max_size=1232), st.integers(0, 2**32))
+def test_fast_signer_signatures_identical_to_solders(data, seed):
+    """OpenSSL Ed25519 gives the very bytes solders' Keypair signs (deterministic Ed25519)."""
+    from workbench.execution.transactions import FastSigner
+
+    kp = seeded_keypair(seed)
+    signer = FastSigner(kp)
+    assert signer.pubkey == kp.pubkey()
+    assert signer.sign(data) == kp.sign_message(data)
+    assert repr(signer) == f"FastSigner({kp.pubkey()})"
+    assert bytes(kp)[:32].hex() not in repr(signer)

@@ -121,6 +121,8 @@ class LiteSVMChain:
         self._blockhash_expires = start_block_height + blockhash_validity
         self._landed: dict[Signature, ConfirmedTx] = {}
         self._decimals: dict[Pubkey, int] = {}
+        self._names: dict[bytes, str] = {}  # 32 key bytes -> base58, for token balances
+        self._bh_info: BlockhashInfo | None = None
         self.sent_count = 0  # every accepted send, including re-sends of landed bytes
         if self.svm.get_account(NATIVE_MINT) is None:
             self._install_native_mint()
@@ -133,6 +135,7 @@ class LiteSVMChain:
     def advance(self, blocks: int = 1) -> int:
         """Move the chain ``blocks`` blocks (and slots) forward; expire blockhashes that lapse."""
         self._height += blocks
+        self._bh_info = None
         clock = self.svm.get_clock()
         self.svm.warp_to_slot(clock.slot + blocks)
         if self._height > self._blockhash_expires:
@@ -147,12 +150,16 @@ class LiteSVMChain:
         return self._height
 
     def blockhash_info(self) -> BlockhashInfo:
-        """Current blockhash and its last valid block height (sync)."""
-        return BlockhashInfo(
-            blockhash=self._blockhash,
-            last_valid_block_height=self._blockhash_expires,
-            slot=self.svm.get_clock().slot,
-        )
+        """Current blockhash and its last valid block height (sync; cached until the chain
+        moves, since only :meth:`advance` changes them)."""
+        info = self._bh_info
+        if info is None:
+            info = self._bh_info = BlockhashInfo(
+                blockhash=self._blockhash,
+                last_valid_block_height=self._blockhash_expires,
+                slot=self.svm.get_clock().slot,
+            )
+        return info
 
     # --- Chain protocol -------------------------------------------------------------------
 
@@ -212,8 +219,8 @@ class LiteSVMChain:
             if not sim.ok:
                 raise classify_tx_error(sim.err_raw, sim.logs, signature=str(sig), venue=self.name)
         msg = tx.message
-        watched = self._token_accounts(_writable_keys(msg, self.svm))  # type: ignore[arg-type]
-        pre = self._snapshot(watched)
+        # one read per writable account gives both the watch list and the pre balances
+        watched, pre = self._pre_snapshot(_writable_keys(msg, self.svm))  # type: ignore[arg-type]
         keys = [str(k) for k in msg.account_keys]
         pre_lamports = tuple(self.svm.get_balance(k) or 0 for k in msg.account_keys)
         res = self.svm.send_transaction(tx)
@@ -234,12 +241,13 @@ class LiteSVMChain:
             err = None
         self.sent_count += 1
         post = self._snapshot(watched)
+        clock = self.svm.get_clock()
         self._landed[sig] = ConfirmedTx(
             signature=sig,
-            slot=self.svm.get_clock().slot,
+            slot=clock.slot,
             err=err,
             fee_lamports=meta.fee(),
-            block_time_s=self.svm.get_clock().unix_timestamp,
+            block_time_s=clock.unix_timestamp,
             logs=tuple(meta.logs()),
             pre_token_balances=pre,
             post_token_balances=post,
@@ -307,14 +315,37 @@ class LiteSVMChain:
             d = self._decimals[mint] = bytes(acc.data)[44]
         return d
 
-    def _token_accounts(self, keys: Iterable[Pubkey]) -> list[Pubkey]:
-        # Accounts that are, or may become (ATA created in this tx), token accounts.
+    def _balance(self, i: int, key: Pubkey, acc: Account) -> TokenBalance:
+        data = bytes(acc.data)
+        mint_b, owner_b = data[0:32], data[32:64]
+        names = self._names
+        mint = names.get(mint_b)
+        if mint is None:
+            mint = names[mint_b] = str(Pubkey.from_bytes(mint_b))
+        owner = names.get(owner_b)
+        if owner is None:
+            owner = names[owner_b] = str(Pubkey.from_bytes(owner_b))
+        return TokenBalance(
+            account_index=i, account=str(key), mint=mint, owner=owner,
+            amount_raw=int(_U64.unpack_from(data, 64)[0]),
+            decimals=self.mint_decimals(Pubkey.from_bytes(mint_b)),
+        )
+
+    def _pre_snapshot(
+        self, keys: Iterable[Pubkey]
+    ) -> tuple[list[Pubkey], tuple[TokenBalance, ...]]:
+        """Token accounts among ``keys`` (plus missing ones, which the tx may create) and
+        their balances now, reading each account once."""
+        watched: list[Pubkey] = []
         out = []
         for k in keys:
             acc = self.svm.get_account(k)
-            if acc is None or _is_token_account(acc):
-                out.append(k)
-        return out
+            if acc is None:
+                watched.append(k)
+            elif _is_token_account(acc):
+                out.append(self._balance(len(watched), k, acc))
+                watched.append(k)
+        return watched, tuple(out)
 
     def _snapshot(self, accounts: list[Pubkey]) -> tuple[TokenBalance, ...]:
         out = []
@@ -322,14 +353,7 @@ class LiteSVMChain:
             acc = self.svm.get_account(k)
             if acc is None or not _is_token_account(acc):
                 continue
-            data = bytes(acc.data)
-            mint = Pubkey.from_bytes(data[0:32])
-            out.append(TokenBalance(
-                account_index=i, account=str(k), mint=str(mint),
-                owner=str(Pubkey.from_bytes(data[32:64])),
-                amount_raw=int(_U64.unpack_from(data, 64)[0]),
-                decimals=self.mint_decimals(mint),
-            ))
+            out.append(self._balance(i, k, acc))
         return tuple(out)
 
     # --- setup helpers (real transactions) ------------------------------------------------

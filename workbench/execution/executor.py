@@ -50,10 +50,11 @@ from workbench.execution.keystore import Wallet
 from workbench.execution.priority_fees import percentile_fee
 from workbench.execution.router import Route, Router
 from workbench.execution.transactions import (
+    FastSigner,
     build_message,
     compute_unit_limit,
-    sign_message,
     sign_prebuilt,
+    sign_with,
 )
 
 __all__ = [
@@ -280,8 +281,7 @@ class Executor:
         self._done: dict[str, str] = {}  # client order id -> final status
         self._alt_cache: dict[Pubkey, AddressLookupTableAccount] = {}
         # id(keypair) -> (keypair, pubkey); the keypair is held so its id is never reused.
-        self._pubkeys: dict[int, tuple[Keypair, Pubkey]] = {id(self._keypair): (self._keypair,
-                                                                              self.owner)}
+        self._signers: dict[int, FastSigner] = {id(self._keypair): FastSigner(self._keypair)}
 
     def __repr__(self) -> str:
         return f"Executor(chain={self.chain.name}, owner={self.owner})"
@@ -311,11 +311,12 @@ class Executor:
             raise OrderRejected(f"Order {coid} stopped by the risk gate: {reason} {detail}".strip(),
                                 reason=reason)
 
-    def _pubkey(self, kp: Keypair) -> Pubkey:
-        hit = self._pubkeys.get(id(kp))
+    def _signer(self, kp: Keypair) -> FastSigner:
+        # keyed by id(): the FastSigner holds the keypair, so the id is never reused
+        hit = self._signers.get(id(kp))
         if hit is None:
-            hit = self._pubkeys[id(kp)] = (kp, kp.pubkey())
-        return hit[1]
+            hit = self._signers[id(kp)] = FastSigner(kp)
+        return hit
 
     async def _lookup_tables(self, plans: Sequence[SwapPlan]) -> list[AddressLookupTableAccount]:
         out = []
@@ -371,8 +372,8 @@ class Executor:
         cu_limit = 1_400_000 if mainnet_cu else self.config.cu_limit_default
         msg = build_message(self.owner, instructions, bh.blockhash, memo=coid, cu_limit=cu_limit,
                             cu_price_micro_lamports=price, lookup_tables=tables, tail=tail)
-        pubkeys = [self._pubkey(s) for s in signers]
-        tx = sign_message(msg, signers, pubkeys)
+        fast = [self._signer(s) for s in signers]
+        tx = sign_with(msg, fast)
         t = self._t("sign", t)
         if self.config.simulate:
             sim = await self.chain.simulate(tx)
@@ -386,7 +387,7 @@ class Executor:
                     self.owner, instructions, bh.blockhash, memo=coid,
                     cu_limit=compute_unit_limit(sim.units_consumed, self.config.cu_margin_pct),
                     cu_price_micro_lamports=price, lookup_tables=tables, tail=tail)
-                tx = sign_message(msg, signers, pubkeys)
+                tx = sign_with(msg, fast)
                 t = self._t("sign", t)
         return tx, bh.last_valid_block_height
 

@@ -102,8 +102,25 @@ class Router:
                         venues: Sequence[Venue] | None = None) -> list[RouteLeg]:
         """Quote every venue concurrently; venues without a route or failing are skipped."""
         venues = self.venues if venues is None else venues
-        results = await asyncio.gather(*(v.quote(request) for v in venues),
+        # Venues that can answer without I/O (``quote_sync``, same result as ``quote``: local
+        # pools) are called directly; a task per venue costs more than their whole quote.
+        # Network venues still run concurrently.
+        results: list[object] = [None] * len(venues)
+        pending = []
+        for i, v in enumerate(venues):
+            quote_sync = getattr(v, "quote_sync", None)
+            if quote_sync is None:
+                pending.append(i)
+                continue
+            try:
+                results[i] = quote_sync(request)
+            except VenueError as exc:
+                results[i] = exc
+        if pending:
+            got = await asyncio.gather(*(venues[i].quote(request) for i in pending),
                                        return_exceptions=True)
+            for i, r in zip(pending, got, strict=True):
+                results[i] = r
         legs = []
         for v, r in zip(venues, results, strict=True):
             if isinstance(r, Quote):

@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from workbench.chain.programs import (
@@ -34,6 +36,7 @@ from workbench.errors import OrderRejected
 
 __all__ = [
     "MAX_COMPUTE_UNITS",
+    "FastSigner",
     "build_message",
     "compute_unit_limit",
     "memo_ix",
@@ -41,6 +44,7 @@ __all__ = [
     "set_compute_unit_price_ix",
     "sign_message",
     "sign_prebuilt",
+    "sign_with",
     "system_transfer_ix",
     "transfer_checked_ix",
 ]
@@ -120,6 +124,50 @@ def sign_message(
             reason="missing_signer",
         )
     return VersionedTransaction(message, [by_key[k] for k in need])
+
+
+class FastSigner:
+    """A keypair with its pubkey derived once and an OpenSSL Ed25519 key for signing.
+
+    Why: solders derives the pubkey on every ``pubkey()`` call (~70 µs here) and signs in
+    ~120 µs, while OpenSSL (through ``cryptography``) signs in ~40 µs. Ed25519 is deterministic
+    (RFC 8032), so the signature bytes are identical; a test checks it. The key object has no
+    repr of its secret, and neither has this class.
+    """
+
+    __slots__ = ("_key", "keypair", "pubkey")
+
+    def __init__(self, keypair: Keypair) -> None:
+        self.keypair = keypair
+        self.pubkey = keypair.pubkey()
+        self._key = Ed25519PrivateKey.from_private_bytes(bytes(keypair)[:32])
+
+    def __repr__(self) -> str:
+        return f"FastSigner({self.pubkey})"
+
+    def sign(self, data: bytes) -> Signature:
+        """Ed25519 signature of ``data``."""
+        return Signature.from_bytes(self._key.sign(data))
+
+
+def sign_with(message: MessageV0, signers: Sequence[FastSigner]) -> VersionedTransaction:
+    """Sign ``message`` with cached :class:`FastSigner` s (duplicates and extras ignored).
+
+    Raises:
+        OrderRejected: a required signer is missing (names the pubkey).
+    """
+    need = message.account_keys[: message.header.num_required_signatures]
+    by_key: dict[Pubkey, FastSigner] = {}
+    for s in signers:
+        by_key.setdefault(s.pubkey, s)
+    missing = [str(k) for k in need if k not in by_key]
+    if missing:
+        raise OrderRejected(
+            f"Transaction needs signatures from {', '.join(missing)}, which were not given.",
+            reason="missing_signer",
+        )
+    data = to_bytes_versioned(message)
+    return VersionedTransaction.populate(message, [by_key[k].sign(data) for k in need])
 
 
 def sign_prebuilt(

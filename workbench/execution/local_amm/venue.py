@@ -45,9 +45,18 @@ class LocalAmmVenue:
         self.name = pool.name
         self._chain = market.chain
         self._mints = {str(pool.base.mint): pool.base.mint, str(pool.quote.mint): pool.quote.mint}
+        self._atas: dict[tuple[Pubkey, Pubkey], Pubkey] = {}
 
     def __repr__(self) -> str:
         return f"LocalAmmVenue({self.name!r})"
+
+    def _ata(self, owner: Pubkey, mint: Pubkey) -> Pubkey:
+        # a PDA search costs ~40 µs and never changes for (owner, mint)
+        key = (owner, mint)
+        ata = self._atas.get(key)
+        if ata is None:
+            ata = self._atas[key] = associated_token_address(owner, mint)
+        return ata
 
     def _sides(self, input_mint: str, output_mint: str) -> tuple[Pubkey, Pubkey]:
         mint_in, mint_out = self._mints.get(input_mint), self._mints.get(output_mint)
@@ -101,8 +110,7 @@ class LocalAmmVenue:
                 venue=self.name, payload={"out": out, "min_out": quote.min_out_amount_raw},
             )
         tok_in, tok_out = pool.token_for(mint_in), pool.token_for(mint_out)
-        owner_in = associated_token_address(owner, mint_in)
-        owner_out = associated_token_address(owner, mint_out)
+        owner_in, owner_out = self._ata(owner, mint_in), self._ata(owner, mint_out)
         ixs: list[Instruction] = []
         if self._chain.svm.get_account(owner_out) is None:
             ixs.append(create_ata_idempotent_ix(payer=owner, owner=owner, mint=mint_out))
