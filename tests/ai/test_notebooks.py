@@ -34,17 +34,17 @@ def _run(name: str, tmp_path: Path, **params) -> nbformat.NotebookNode:
 
 
 def test_ml_strategy_notebook(tmp_path):
-    """Walk-forward, registry round trip and the held-out comparison run on 5,000 real bars."""
-    book = _run("research/ml_strategy.ipynb", tmp_path, smoke=True, bars=5000, n_folds=2,
-                max_iter=20, horizon=6, models_dir=str(tmp_path / "models"))
+    """Walk-forward, registry round trip and the held-out comparison run on 4,000 real bars."""
+    book = _run("research/ml_strategy.ipynb", tmp_path, smoke=True, bars=4000, n_folds=2,
+                max_iter=10, horizon=6, models_dir=str(tmp_path / "models"))
     assert (tmp_path / "models" / "sol_5m_hgb" / "1" / "meta.json").exists()
     text = json.dumps([c.get("outputs", []) for c in book.cells])
     assert "buy_and_hold" in text and "walk-forward optimiser" in text
 
 
 def test_rl_allocator_notebook(tmp_path):
-    """The allocator comparison runs on 3,000 real bars in 8-hour blocks."""
-    book = _run("research/rl_allocator.ipynb", tmp_path, smoke=True, bars=3000, block_bars=96,
+    """The allocator comparison runs on 2,000 real bars in blocks of 64 bars."""
+    book = _run("research/rl_allocator.ipynb", tmp_path, smoke=True, bars=2000, block_bars=64,
                 lookback=3)
     text = json.dumps([c.get("outputs", []) for c in book.cells])
     assert "agent: LinUCB" in text and "fixed: best on dev" in text
@@ -56,7 +56,8 @@ def test_retrain_job_registers_and_decides(tmp_path):
     store = open_store(url)
     store.upgrade()
     _run("jobs/retrain_model.ipynb", tmp_path, smoke=True, database_url=url,
-         data_dir=str(tmp_path), run_dir=str(tmp_path / "run"), horizon=6)
+         data_dir=str(tmp_path), run_dir=str(tmp_path / "run"), horizon=6, bars=3000,
+         max_iter=10)
     decision = json.loads((tmp_path / "run" / "decision.json").read_text())
     rows = load_models(store, name="sol_5m_hgb")
     assert len(rows) == 1 and rows.iloc[0]["version"] == decision["version"] == 1

@@ -3,8 +3,9 @@
 The net return of bar ``t`` is what a round trip would have made: buy with ``trade_quote`` at
 the close of ``t``, sell everything at the close of ``t + horizon``, paying the pool fee and
 price impact of :class:`workbench.backtest.CostModel` on both legs and its expected transaction
-cost per fill (failed transactions at their expectation). The formulas are the backtester's own (``cp_buy_with_quote`` and
-``cp_sell_base``), so a label says exactly whether the backtest would have profited.
+cost per fill (failed transactions at their expectation). The formulas are the backtester's
+own (``cp_buy_with_quote`` and ``cp_sell_base``), so a label says exactly whether the backtest
+would have profited.
 
 Worked example (defaults: 25 bps pool fee, 1,000,000 quote of depth, 57,894.7 lamports per
 fill, SOL at 150): 1,000 USDT buys 6.6499 SOL after the fee and 0.1% impact; if SOL is still at

@@ -4,9 +4,10 @@
 fraction of equity) needs a target instead: at a bar with a finite target ``w`` the kernel
 trades to hold ``w`` of equity in the base token (buying with quote through the pool's curve,
 or selling base), paying the same pool fee, price impact and transaction cost as the
-backtester (:mod:`workbench.backtest.costs`); NaN means "hold what you have". Failed transactions are charged at their expectation (the
-cost model's ``"expected"`` mode) whatever ``failed_tx_mode`` says. The result is a
-:class:`workbench.backtest.BacktestResult`, so stats, trades and plots work unchanged.
+backtester (:mod:`workbench.backtest.costs`); NaN means "hold what you have". Failed
+transactions are charged at their expectation (the cost model's ``"expected"`` mode) whatever
+``failed_tx_mode`` says. The result is a :class:`workbench.backtest.BacktestResult`, so stats,
+trades and plots work unchanged.
 """
 
 from __future__ import annotations
