@@ -34,7 +34,8 @@ def test_job_names_list_the_shipped_jobs() -> None:
 
 def test_unknown_job_lists_the_known_ones() -> None:
     """A typo names the jobs there are."""
-    with pytest.raises(JobError, match=r"No job named 'daily_reprot' in .*jobs are: .*daily_report"):
+    with pytest.raises(JobError,
+                       match=r"No job named 'daily_reprot' in .*jobs are: .*daily_report"):
         find_notebook("daily_reprot")
     with pytest.raises(JobError, match="does not exist"):
         find_notebook(Path("/nonexistent/x.ipynb"))

@@ -63,7 +63,7 @@ def test_failing_cell_is_recorded_with_the_cells_error_and_banner(
     assert nb.metadata.papermill.exception is True
     assert "papermill-error-cell-tag" in nb.cells[0].metadata.get("tags", [])
     assert nb.cells[-1].get("execution_count") is None  # the cell after the error never ran
-    with pytest.raises(JobError, match="run .* failed: ValueError: boom: x=7") as info:
+    with pytest.raises(JobError, match=r"run .* failed: ValueError: boom: x=7") as info:
         rec.check()
     assert info.value.run_id == rec.run_id
     assert load_runs(job_store, status="failed")["run_id"].tolist() == [rec.run_id]

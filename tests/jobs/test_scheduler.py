@@ -43,7 +43,7 @@ def test_invalid_cron_and_unknown_job_are_config_errors(job_settings: Settings,
     with pytest.raises(ConfigError, match=r"jobs.schedule.daily_report = 'every day' is not a "
                                           r"cron expression"):
         Scheduler({"daily_report": "every day"}, settings=job_settings, store=job_store)
-    with pytest.raises(ConfigError, match="jobs.schedule names 'nope'"):
+    with pytest.raises(ConfigError, match=r"jobs\.schedule names 'nope'"):
         Scheduler({"nope": "* * * * *"}, settings=job_settings, store=job_store)
     with pytest.raises(ConfigError, match="No jobs to schedule"):
         Scheduler({}, settings=job_settings, store=job_store)

@@ -103,12 +103,16 @@ def build_daily_report(store: Store, day: pd.Timestamp | str | None = None) -> D
 
 
 def _equity_png(equity: pd.DataFrame) -> str:
+    from matplotlib import dates as mdates
     from matplotlib.figure import Figure  # no pyplot: no global figure state in a job
 
     fig = Figure(figsize=(8, 3))
     ax = fig.subplots()
-    ax.plot(equity.index, equity["equity"], lw=1.2)
-    ax.set_ylabel("equity (USD)")
+    # explicit date numbers: without pyplot no unit converter is registered for datetime64
+    when = mdates.date2num(equity.index.tz_convert("UTC").tz_localize(None).to_pydatetime())
+    ax.plot(when, equity["equity"].to_numpy(), lw=1.2)
+    ax.xaxis_date()
+    ax.set_ylabel("equity (USD, UTC time)")
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     buf = io.BytesIO()
