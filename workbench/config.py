@@ -148,6 +148,14 @@ class RiskSettings(BaseModel):
         allowed_mints: if set, only these mints may be traded.
         denied_mints: these mints may never be traded.
         breaker_cooldown_s: a tripped breaker stays tripped at least this long.
+        breaker_max_failures: execution failures within the window that trip the breaker.
+        breaker_failure_window_s: the window for counting execution failures.
+        max_group_concentration_pct: largest share of equity in one group of correlated tokens.
+        max_price_deviation_pct: an order priced this far from the mark is a fat finger.
+        max_depth_fraction: no order above this fraction of the liquidity within the impact.
+        depth_impact_bps: the price impact that defines that liquidity.
+        require_depth: reject orders when no depth figure is known.
+        cash_tokens: tokens counted as cash at $1 when no mark is given.
     """
 
     model_config = _SECTION
@@ -165,6 +173,14 @@ class RiskSettings(BaseModel):
     allowed_mints: tuple[str, ...] = ()
     denied_mints: tuple[str, ...] = ()
     breaker_cooldown_s: float = Field(default=300.0, ge=0)
+    breaker_max_failures: int = Field(default=3, ge=1)
+    breaker_failure_window_s: float = Field(default=60.0, gt=0)
+    max_group_concentration_pct: float = Field(default=80.0, gt=0, le=100)
+    max_price_deviation_pct: float = Field(default=5.0, gt=0)
+    max_depth_fraction: float = Field(default=0.1, gt=0, le=1)
+    depth_impact_bps: int = Field(default=100, gt=0, le=10_000)
+    require_depth: bool = False
+    cash_tokens: tuple[str, ...] = ("USDC", "USDT")
 
 
 class EngineSettings(BaseModel):

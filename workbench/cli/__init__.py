@@ -154,7 +154,7 @@ _register_subcommands()
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI, turning workbench errors into one line and a code."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except WorkbenchError as exc:
         if _STATE["debug"]:
             raise
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         typer.secho(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
                     "traceback)", err=True, fg=typer.colors.RED)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

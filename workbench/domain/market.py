@@ -162,6 +162,8 @@ class SwapPlan:
             (Jupiter ``/swap``, Ultra ``/order``), serialized bytes; None otherwise.
         cosigners: extra keypairs that must sign (the local AMM's pool authority in paper
             mode); live venues need none.
+        last_valid_block_height: for a prebuilt transaction, the height after which its
+            blockhash expires, when the venue reports it (Jupiter ``/swap`` does).
     """
 
     venue: str
@@ -170,6 +172,7 @@ class SwapPlan:
     lookup_tables: tuple[Pubkey, ...] = ()
     prebuilt_tx: bytes | None = None
     cosigners: tuple[Keypair, ...] = ()
+    last_valid_block_height: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
