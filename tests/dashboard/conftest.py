@@ -38,6 +38,7 @@ class Browser:
         self._pw = sync_playwright().start()
         self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         self.errors: list[str] = []
+        self.failed_urls: list[str] = []
 
     def page(self) -> Any:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900})
@@ -45,6 +46,7 @@ class Browser:
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
                 if msg.type == "error" else None)
+        page.on("requestfailed", lambda req: self.failed_urls.append(req.url))
         return page
 
     def close(self) -> None:
