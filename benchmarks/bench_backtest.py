@@ -142,8 +142,9 @@ def bench_grid(bars: pd.DataFrame) -> None:
     costs = CostModel()
     mult, mbuy, msell = costs.curve()
     depth = np.full(N, 1e6)
-    args = (close, depth, close, p.lower, p.upper, p.n_levels, False, 0.1, 25, 0, 1e9,
-            costs.gamma, mult, mbuy, msell, costs.expected_tx_lamports, 1.0)
+    tx = costs.draw_tx(close)
+    args = (close, depth, tx.cost, tx.is_landed, tx.failed, p.lower, p.upper, p.n_levels, False,
+            0.1, 25, 0, 1e9, costs.gamma, mult, mbuy, msell, 1.0)
     grid_kernel(*args)
     levels = p.levels()
     bare_grid_loop(close, levels, 25)

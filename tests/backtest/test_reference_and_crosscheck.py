@@ -77,16 +77,18 @@ def test_signals_kernel_matches_vectorbt(sol_5m):
 def test_sweep_kernel_equals_single_runs(sol_5m):
     """The many-column sweep kernel gives the same final equity as one run per column."""
     close = np.ascontiguousarray(sol_5m["close"].to_numpy())
-    costs = CostModel()
+    costs = CostModel(failed_tx_mode="simulate", seed=3, failed_tx_rate=0.3)
     mult, mbuy, msell = costs.curve()
     depth = np.full(close.shape[0], 1e6)
+    tx = costs.draw_tx(close)
+    assert not tx.is_landed.all()
     cols = [compute_sma_cross_signals(sol_5m, SmaCrossParams(fast=f, slow=s))
             for f, s in [(5, 20), (10, 40), (3, 50)]]
     ent = np.ascontiguousarray(np.column_stack([c["entry"] for c in cols]))
     ext = np.ascontiguousarray(np.column_stack([c["exit"] for c in cols]))
-    args = (depth, close, 10_000.0, costs.gamma, mult, mbuy, msell,
-            costs.expected_tx_lamports, 1.0)
-    final, *_ = sweep_signals_kernel(close, ent, ext, *args)
+    tail = (10_000.0, costs.gamma, mult, mbuy, msell, 1.0)
+    final, *_ = sweep_signals_kernel(close, ent, ext, depth, tx.cost, tx.is_landed, *tail)
     for j in range(3):
-        cash, base, *_ = signals_kernel(close, ent[:, j], ext[:, j], *args)
+        cash, base, *_ = signals_kernel(close, ent[:, j], ext[:, j], depth, tx.cost,
+                                        tx.is_landed, tx.failed, *tail)
         assert final[j] == cash[-1] + base[-1] * close[-1]

@@ -13,8 +13,23 @@ Every swap pays, in quote units:
   transaction, in SOL converted at the SOL price of the bar;
 * an optional **Jito tip**, paid only when the bundle lands;
 * **failed transactions**: with probability ``failed_tx_rate`` a transaction lands but fails,
-  paying network + priority fee and filling nothing. The backtest charges the expectation: a fill
-  needs ``1 / (1 - rate)`` attempts, so it costs ``tip + (network + priority) / (1 - rate)``.
+  paying network + priority fee and filling nothing (no tip: a failed bundle does not pay it).
+  Two ways to account for them (``failed_tx_mode``):
+
+  - ``"expected"`` (default): every order fills and is charged the expectation. A fill needs
+    ``1 / (1 - rate)`` attempts on average, so it costs ``tip + (network + priority) / (1 - rate)``.
+  - ``"simulate"``: a seeded random draw per bar decides how many attempts of an order sent on
+    that bar fail before one lands (geometric, success probability ``1 - rate``). The order is
+    resent up to ``max_tx_attempts`` times in the bar; each failed attempt pays network +
+    priority fee; if all attempts fail the order does not fill (status ``failed``) and the
+    strategy carries on from the unchanged position. The draws belong to the bar, not to the
+    strategy, so every parameter set of a sweep sees the same failures (common random numbers).
+
+  Both agree on average: the expected cost per *filled* order under "simulate" is
+  ``tip + (network + priority) / (1 - rate)`` for any ``max_tx_attempts`` (with one attempt,
+  ``rate`` of the orders pay ``network + priority`` for nothing, and ``1 - rate`` of them fill).
+  With ``max_tx_attempts`` large enough that every order lands, the fills are the expected
+  model's and the mean cost over seeds converges to it (``tests/backtest/test_failed_tx.py``).
 
 Worked example (defaults, SOL at 150 USDT): (5,000 + 50,000) lamports / (1 - 0.05) = 57,894.7
 lamports = 0.0000578947 SOL = 0.00868 USDT per fill, plus the 0 tip. Buying 1 SOL from a pool with
@@ -38,10 +53,12 @@ from numba import njit
 
 from workbench.errors import ConfigError
 
-__all__ = ["LIQUIDITY_MODELS", "CostModel", "cp_buy_base", "cp_sell_base"]
+__all__ = ["FAILED_TX_MODES", "LIQUIDITY_MODELS", "CostModel", "TxDraws", "cp_buy_base",
+           "cp_sell_base"]
 
 LAMPORTS_PER_SOL = 1_000_000_000
 LIQUIDITY_MODELS = ("constant_product", "concentrated", "none")
+FAILED_TX_MODES = ("expected", "simulate")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +76,11 @@ class CostModel:
         jito_tip_lamports: tip per landed bundle; 0 when not using Jito.
         failed_tx_rate: probability a sent transaction fails on chain, in [0, 1).
         min_trade_quote: orders with a smaller notional are rejected, quote units.
+        failed_tx_mode: "expected" (charge every fill the expected cost of failures) or
+            "simulate" (draw failures per bar with ``seed``; a failed order does not fill).
+        seed: seed of the failure draws; required when ``failed_tx_mode="simulate"``.
+        max_tx_attempts: "simulate" only: sends of one order within its bar before giving
+            up (1 = a failed transaction is not retried).
     """
 
     pool_fee_bps: float = 25.0
@@ -70,6 +92,9 @@ class CostModel:
     jito_tip_lamports: int = 0
     failed_tx_rate: float = 0.05
     min_trade_quote: Decimal = Decimal(1)
+    failed_tx_mode: str = "expected"
+    seed: int | None = None
+    max_tx_attempts: int = 1
 
     def __post_init__(self) -> None:
         checks = [
@@ -82,6 +107,15 @@ class CostModel:
             (self.jito_tip_lamports >= 0, "jito_tip_lamports", "must be >= 0"),
             (0 <= self.failed_tx_rate < 1, "failed_tx_rate", "must be in [0, 1)"),
             (Decimal(self.min_trade_quote) >= 0, "min_trade_quote", "must be >= 0"),
+            (self.failed_tx_mode in FAILED_TX_MODES, "failed_tx_mode",
+             f"must be one of {FAILED_TX_MODES}"),
+            (isinstance(self.max_tx_attempts, int) and self.max_tx_attempts >= 1,
+             "max_tx_attempts", "must be an int >= 1"),
+            (self.seed is None or (isinstance(self.seed, int) and self.seed >= 0), "seed",
+             "must be None or an int >= 0"),
+            (self.failed_tx_mode != "simulate" or self.seed is not None, "seed",
+             "must be set when failed_tx_mode='simulate' (e.g. seed=0), so the draws are "
+             "reproducible"),
         ]
         for ok, name, rule in checks:
             if not ok:
@@ -110,6 +144,42 @@ class CostModel:
             (self.network_fee_lamports + self.priority_fee_lamports) / (1.0 - self.failed_tx_rate)
         )
 
+    @property
+    def is_simulated(self) -> bool:
+        """True when failed transactions are drawn rather than charged as an expectation."""
+        return self.failed_tx_mode == "simulate"
+
+    def draw_tx(self, sol_price: np.ndarray) -> TxDraws:
+        """Per-bar transaction cost of an order sent on each bar, in quote units.
+
+        ``"expected"``: every order lands and costs :meth:`tx_cost_quote`. ``"simulate"``: the
+        failures before landing are drawn per bar from ``numpy.random.default_rng(seed)``
+        (geometric with success probability ``1 - failed_tx_rate``), capped at
+        ``max_tx_attempts``; an order that lands pays ``tip + network + priority`` plus
+        ``network + priority`` per failed attempt, one that never lands pays only the failed
+        attempts.
+
+        Args:
+            sol_price: quote per SOL on each bar.
+        """
+        sol = np.ascontiguousarray(np.asarray(sol_price, dtype=np.float64))
+        n = sol.shape[0]
+        expected = np.full(n, self.expected_tx_lamports) / LAMPORTS_PER_SOL * sol
+        if not self.is_simulated:
+            return TxDraws(cost=expected, expected=expected, is_landed=np.ones(n, np.bool_),
+                           failed=np.zeros(n, np.int64))
+        rng = np.random.default_rng(self.seed)
+        if self.failed_tx_rate > 0:
+            fails = rng.geometric(1.0 - self.failed_tx_rate, size=n).astype(np.int64) - 1
+        else:
+            fails = np.zeros(n, np.int64)
+        landed = fails < self.max_tx_attempts
+        failed = np.minimum(fails, self.max_tx_attempts)
+        per_send = self.network_fee_lamports + self.priority_fee_lamports
+        lamports = failed * per_send + np.where(landed, self.jito_tip_lamports + per_send, 0)
+        cost = lamports.astype(np.float64) / LAMPORTS_PER_SOL * sol
+        return TxDraws(cost=cost, expected=expected, is_landed=landed, failed=failed)
+
     def tx_cost_quote(self, sol_price: float | np.ndarray) -> float | np.ndarray:
         """Expected transaction cost per fill in quote units at ``sol_price`` quote per SOL."""
         return self.expected_tx_lamports / LAMPORTS_PER_SOL * np.asarray(sol_price, np.float64)
@@ -133,6 +203,23 @@ class CostModel:
     def to_dict(self) -> dict[str, Any]:
         """Plain values for reports and JSON (Decimals as strings)."""
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TxDraws:
+    """Transaction outcomes per bar for an order sent on that bar (see ``CostModel.draw_tx``).
+
+    Attributes:
+        cost: quote paid by an order sent on the bar, landed or not (float, per bar).
+        expected: the expected cost per fill, quote (what a strategy plans with).
+        is_landed: whether the order lands (fills) on the bar.
+        failed: failed attempts before landing (or before giving up), int.
+    """
+
+    cost: np.ndarray
+    expected: np.ndarray
+    is_landed: np.ndarray
+    failed: np.ndarray
 
 
 @njit(cache=True)

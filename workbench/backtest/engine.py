@@ -12,13 +12,22 @@ import pandas as pd
 
 from workbench.backtest.costs import CostModel
 from workbench.backtest.data import load_ohlcv
-from workbench.backtest.kernels import arb_kernel, grid_kernel, signals_kernel
+from workbench.backtest.kernels import (
+    FAILED_TX,
+    FILLED,
+    STATUS_DESC,
+    arb_kernel,
+    grid_kernel,
+    signals_kernel,
+)
 from workbench.backtest.result import BacktestResult, orders_frame, trades_from_orders
 from workbench.errors import ConfigError
 from workbench.strategies import StrategyKind, StrategySpec, get_strategy
 from workbench.strategies.arbitrage import venue_arrays
 
-__all__ = ["bars_per_year", "resolve", "run"]
+__all__ = ["ENGINES", "bars_per_year", "resolve", "run"]
+
+ENGINES = ("numba", "vectorbt")
 
 
 def resolve(strategy: str | StrategySpec[Any], params: Any = None) -> tuple[StrategySpec[Any], Any]:
@@ -56,6 +65,7 @@ def run(
     costs: CostModel | None = None,
     init_cash: Decimal | int | str = Decimal(10_000),
     sol_price: float | pd.Series | None = None,
+    engine: str = "numba",
 ) -> BacktestResult:
     """Backtest one strategy on one data set.
 
@@ -70,6 +80,10 @@ def run(
         init_cash: starting quote cash (Decimal; converted to float inside the kernel).
         sol_price: quote per SOL to convert lamport fees; defaults to the ``sol_price``
             column, else the close (right when the pair is SOL/quote).
+        engine: "numba" (the workbench kernels: exact pool curves, rejections, failed
+            transactions) or "vectorbt" (signal strategies only: ``vbt.Portfolio.from_signals``
+            with the pool fee as its fee and the expected price impact as its slippage; see
+            :mod:`workbench.backtest.vectorbt_bridge` for how close the two are).
 
     Returns:
         A frozen :class:`BacktestResult`.
@@ -83,25 +97,32 @@ def run(
     cash0 = float(Decimal(init_cash))
     if cash0 <= 0:
         raise ConfigError(f"init_cash={init_cash} must be > 0.", setting="init_cash")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine={engine!r} must be one of {ENGINES}.", setting="engine")
     gamma = costs.gamma
     depth_mult, max_buy, max_sell = costs.curve()
-    tx_lam = costs.expected_tx_lamports
     min_q = float(costs.min_trade_quote)
+    if engine == "vectorbt":
+        from workbench.backtest.vectorbt_bridge import run_vectorbt
+
+        return run_vectorbt(spec, data, p, costs=costs, init_cash=Decimal(init_cash),
+                            sol_price=sol_price)
     if spec.kind is StrategyKind.ARBITRAGE:
         return _run_arbitrage(spec, data, p, costs, cash0, sol_price)
     bars = load_ohlcv(data)
     close = np.ascontiguousarray(bars["close"].to_numpy(np.float64))
     depth = _series(bars, None, "depth_quote", float(costs.depth_quote))
-    sol = _series(bars, sol_price, "sol_price", bars["close"])
+    tx = costs.draw_tx(_series(bars, sol_price, "sol_price", bars["close"]))
     if spec.kind is StrategyKind.GRID:
-        out = grid_kernel(close, depth, sol, p.lower, p.upper, p.n_levels, p.is_geometric,
-                          float(p.size_per_level), p.max_inventory_levels, p.out_of_range_code,
-                          cash0, gamma, depth_mult, max_buy, max_sell, tx_lam, min_q)
+        out = grid_kernel(close, depth, tx.cost, tx.is_landed, tx.failed, p.lower, p.upper,
+                          p.n_levels, p.is_geometric, float(p.size_per_level),
+                          p.max_inventory_levels, p.out_of_range_code, cash0, gamma,
+                          depth_mult, max_buy, max_sell, min_q)
     else:
         sig = spec.compute_signals(bars, p)
         out = signals_kernel(close, sig["entry"].to_numpy(np.bool_), sig["exit"].to_numpy(np.bool_),
-                             depth, sol, cash0, gamma, depth_mult, max_buy, max_sell, tx_lam,
-                             min_q)
+                             depth, tx.cost, tx.is_landed, tx.failed, cash0, gamma, depth_mult,
+                             max_buy, max_sell, min_q)
     cash, base, k, *recs = out
     orders = orders_frame(bars.index, tuple(recs), k)
     equity = pd.DataFrame({"price": close, "cash": cash, "base": base,
@@ -118,28 +139,36 @@ def _run_arbitrage(spec: StrategySpec[Any], data: Any, p: Any, costs: CostModel,
         raise ConfigError("arbitrage needs a venue frame (see make_venue_frame), not a path.",
                           setting="data")
     prices, depths = venue_arrays(data, p.venues)
-    sol = _series(data, sol_price, "sol_price", prices[:, 0])
-    cash, k, bar, buy, sell, q, base, out, fee, tx = arb_kernel(
-        np.ascontiguousarray(prices), np.ascontiguousarray(depths), p.gamma, sol, cash0,
-        costs.expected_tx_lamports, p.max_depth_frac, float(costs.min_trade_quote),
+    draws = costs.draw_tx(_series(data, sol_price, "sol_price", prices[:, 0]))
+    cash, k, bar, buy, sell, q, base, out, fee, tx, ok = arb_kernel(
+        np.ascontiguousarray(prices), np.ascontiguousarray(depths), p.gamma, draws.expected,
+        draws.cost, draws.is_landed, cash0, p.max_depth_frac, float(costs.min_trade_quote),
         p.min_profit_quote)
     idx = data.index
     v = np.asarray(p.venues)
-    bar, buy, sell = bar[:k], buy[:k], sell[:k]
+    bar, buy, sell, ok = bar[:k], buy[:k], sell[:k], ok[:k]
     q, base, out, fee, tx = q[:k], base[:k], out[:k], fee[:k], tx[:k]
-    # one row per leg; both legs of a trade share its bar (one atomic transaction)
+    zero = np.zeros(k)
+    failed = np.concatenate([draws.failed[bar], np.zeros(k, np.int64)])
+    status = np.where(ok, STATUS_DESC[FILLED], STATUS_DESC[FAILED_TX])
+    # one row per leg; both legs of a trade share its bar (one atomic transaction), and a
+    # failed transaction fills neither leg: its rows keep the planned size, zero quote and fees
     legs = pd.DataFrame({
         "ts": np.concatenate([idx[bar], idx[bar]]), "bar": np.concatenate([bar, bar]),
         "side": ["buy"] * k + ["sell"] * k, "venue": np.concatenate([v[buy], v[sell]]),
         "size": np.concatenate([base, base]),
         "price": np.concatenate([prices[bar, buy], prices[bar, sell]]),
-        "quote": np.concatenate([q, out]),
-        "pool_fee": np.concatenate([q * (1 - p.gamma[buy]), fee - q * (1 - p.gamma[buy])]),
-        "impact": np.concatenate([q * p.gamma[buy] - base * prices[bar, buy],
-                                  base * prices[bar, sell] * p.gamma[sell] - out]),
-        "tx_cost": np.concatenate([tx, np.zeros(k)]),
-        "status": ["filled"] * (2 * k),
+        "quote": np.concatenate([np.where(ok, q, zero), np.where(ok, out, zero)]),
+        "pool_fee": np.concatenate([np.where(ok, q * (1 - p.gamma[buy]), zero),
+                                    np.where(ok, fee - q * (1 - p.gamma[buy]), zero)]),
+        "impact": np.concatenate([np.where(ok, q * p.gamma[buy] - base * prices[bar, buy], zero),
+                                  np.where(ok, base * prices[bar, sell] * p.gamma[sell] - out,
+                                           zero)]),
+        "tx_cost": np.concatenate([tx, zero]),
+        "status": np.concatenate([status, status]),
+        "failed_tx": failed,
     }).sort_values(["bar", "side"], kind="stable").reset_index(drop=True)
+    bar, buy, sell, q, base, out, tx = (x[ok] for x in (bar, buy, sell, q, base, out, tx))
     trades = pd.DataFrame({"entry_ts": idx[bar], "exit_ts": idx[bar], "size": base,
                            "entry_value": q + tx, "exit_value": out, "pnl": out - q - tx,
                            "return": (out - q - tx) / (q + tx), "is_open": False,

@@ -7,7 +7,14 @@ fill are recorded with a status code, never raised.
 
 Record columns: ``bar`` (int), ``side`` (+1 buy, -1 sell), ``size`` (base), ``price`` (pool
 mid, quote per base), ``quote`` (quote paid on a buy or received on a sell, pool fee and impact
-included, transaction cost excluded), ``pool_fee``, ``impact``, ``tx_cost`` (quote), ``status``.
+included, transaction cost excluded), ``pool_fee``, ``impact``, ``tx_cost`` (quote), ``status``,
+``failed_tx`` (attempts that failed on chain before the order landed or was given up).
+
+Transaction costs come per bar (``CostModel.draw_tx``): ``tx_cost[i]`` is what an order sent on
+bar ``i`` pays and ``is_landed[i]`` whether it fills. With the expected-cost model every order
+lands and pays the expectation, which is the kernels' behaviour before failures were drawn.
+An order rejected before sending (minimum notional, cash, liquidity) pays nothing; an order
+sent and failed pays ``tx_cost`` and fills nothing (status ``FAILED_TX``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ from workbench.strategies._numeric import (
 )
 
 __all__ = [
+    "FAILED_TX",
+    "FILLED",
+    "REJECTED_CASH",
+    "REJECTED_LIQUIDITY",
+    "REJECTED_MIN_NOTIONAL",
     "STATUS_DESC",
     "arb_kernel",
     "grid_kernel",
@@ -40,12 +52,14 @@ FILLED = 0
 REJECTED_MIN_NOTIONAL = 1
 REJECTED_CASH = 2
 REJECTED_LIQUIDITY = 3
+FAILED_TX = 4
 
 STATUS_DESC = {
     FILLED: "filled",
     REJECTED_MIN_NOTIONAL: "rejected: notional below min_trade_quote",
     REJECTED_CASH: "rejected: not enough cash for the input plus transaction cost",
     REJECTED_LIQUIDITY: "rejected: the pool (or concentrated range) cannot absorb the size",
+    FAILED_TX: "failed: every attempt failed on chain (fees paid, nothing filled)",
 }
 
 LAMPORTS_PER_SOL = 1_000_000_000.0
@@ -54,7 +68,14 @@ LAMPORTS_PER_SOL = 1_000_000_000.0
 @njit(cache=True)
 def _records(n: int) -> tuple[np.ndarray, ...]:
     return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n),
-            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64))
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
+            np.empty(n, np.int64))
+
+
+@njit(cache=True)
+def _is_sent(status: int) -> bool:
+    """The order went on chain (filled, or failed there) and paid its transaction cost."""
+    return status in (FILLED, FAILED_TX)
 
 
 @njit(cache=True)
@@ -83,24 +104,26 @@ def _swap(
 
 @njit(cache=True)
 def grid_kernel(
-    close: np.ndarray, depth: np.ndarray, sol_price: np.ndarray, lower: float, upper: float,
-    n_levels: int, geometric: bool, size: float, max_lots: int, out_of_range: int,
-    init_cash: float, gamma: float, depth_mult: float, max_buy_frac: float,
-    max_sell_frac: float, tx_lamports: float, min_quote: float,
+    close: np.ndarray, depth: np.ndarray, tx_cost: np.ndarray, is_landed: np.ndarray,
+    n_failed: np.ndarray, lower: float, upper: float, n_levels: int, geometric: bool,
+    size: float, max_lots: int, out_of_range: int, init_cash: float, gamma: float,
+    depth_mult: float, max_buy_frac: float, max_sell_frac: float, min_quote: float,
 ) -> tuple[np.ndarray, ...]:
     """Simulate the grid over ``close`` with costs.
 
     The first bar anchors the grid. Each later bar runs ``grid_step`` with the inventory of
-    *filled* lots, so a rejected order leaves the inventory as it was (as on chain).
+    *filled* lots, so a rejected or failed order leaves the inventory as it was (as on chain).
 
     Returns:
         ``(cash, base, n_orders, bar, side, size, price, quote, pool_fee, impact, tx_cost,
-        status)``: per-bar cash and base, then the first ``n_orders`` entries of the records.
+        status, failed_tx)``: per-bar cash and base, then the first ``n_orders`` entries of the
+        records.
     """
     n = close.shape[0]
     cash_out = np.empty(n)
     base_out = np.empty(n)
-    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status = _records(n + 1)
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = _records(
+        n + 1)
     levels = grid_levels(lower, upper, n_levels, geometric)
     cell = grid_cell(levels, close[0])
     inv = 0
@@ -118,21 +141,29 @@ def grid_kernel(
             if delta != 0:
                 side = 1 if delta > 0 else -1
                 b = abs(delta) * size
-                tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+                tx = tx_cost[i]
                 status, q, fee, imp = _swap(side, b, p, depth[i], tx, cash, gamma, depth_mult,
                                             max_buy_frac, max_sell_frac, min_quote)
+                fails = 0
+                if status == FILLED and not is_landed[i]:
+                    status, q, fee, imp = FAILED_TX, 0.0, 0.0, 0.0
                 if status == FILLED:
                     inv += delta
+                    fails = n_failed[i]
                     if side > 0:
                         cash -= q + tx
                         base += b
                     else:
                         cash += q - tx
                         base -= b
+                elif status == FAILED_TX:
+                    fails = n_failed[i]
+                    cash -= tx
                 else:
                     tx = 0.0
                 r_bar[k], r_side[k], r_size[k], r_price[k] = i, side, b, p
                 r_quote[k], r_fee[k], r_imp[k], r_tx[k], r_status[k] = q, fee, imp, tx, status
+                r_fail[k] = fails
                 k += 1
             if action == ACTION_SHIFT:
                 lower, upper = grid_shift(p, lower, upper, geometric)
@@ -143,32 +174,35 @@ def grid_kernel(
         cash_out[i] = cash
         base_out[i] = base
     return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
-            r_status)
+            r_status, r_fail)
 
 
 @njit(cache=True)
 def signals_kernel(
     close: np.ndarray, entries: np.ndarray, exits: np.ndarray, depth: np.ndarray,
-    sol_price: np.ndarray, init_cash: float, gamma: float, depth_mult: float,
-    max_buy_frac: float, max_sell_frac: float, tx_lamports: float, min_quote: float,
+    tx_cost: np.ndarray, is_landed: np.ndarray, n_failed: np.ndarray, init_cash: float,
+    gamma: float, depth_mult: float, max_buy_frac: float, max_sell_frac: float,
+    min_quote: float,
 ) -> tuple[np.ndarray, ...]:
     """Long-only, all-in simulation of entry/exit signals filled at the close.
 
     An entry while flat spends all cash less the transaction cost; an exit while long sells
     the whole position. Entries while long and exits while flat are ignored (vectorbt's
-    default). Returns the same tuple as :func:`grid_kernel`.
+    default). A failed entry (exit) pays its transaction cost and stays flat (long) until the
+    next signal. Returns the same tuple as :func:`grid_kernel`.
     """
     n = close.shape[0]
     cash_out = np.empty(n)
     base_out = np.empty(n)
-    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status = _records(n + 1)
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = _records(
+        n + 1)
     cash = init_cash
     base = 0.0
     is_long = False
     k = 0
     for i in range(n):
         p = close[i]
-        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+        tx = tx_cost[i]
         if not is_long and entries[i]:
             q = cash - tx
             status = FILLED
@@ -184,50 +218,64 @@ def signals_kernel(
                 if math.isnan(b):
                     status = REJECTED_LIQUIDITY
                     b = 0.0
+            if status == FILLED and not is_landed[i]:
+                status = FAILED_TX
             if status == FILLED:
                 fee = q * (1.0 - gamma)
                 imp = q - fee - b * p
                 cash = 0.0
                 base = b
                 is_long = True
+            elif status == FAILED_TX:
+                cash -= tx
+                q = 0.0
             else:
                 q = 0.0
             r_bar[k], r_side[k], r_size[k], r_price[k] = i, 1, b, p
             r_quote[k], r_fee[k], r_imp[k] = q, fee, imp
-            r_tx[k], r_status[k] = tx if status == FILLED else 0.0, status
+            is_sent = _is_sent(status)
+            r_tx[k], r_status[k] = tx if is_sent else 0.0, status
+            r_fail[k] = n_failed[i] if is_sent else 0
             k += 1
         elif is_long and exits[i]:
             status, q, fee, imp = _swap(-1, base, p, depth[i], tx, cash, gamma, depth_mult,
                                         max_buy_frac, max_sell_frac, min_quote)
+            if status == FILLED and not is_landed[i]:
+                status, q, fee, imp = FAILED_TX, 0.0, 0.0, 0.0
             r_bar[k], r_side[k], r_size[k], r_price[k] = i, -1, base, p
             r_quote[k], r_fee[k], r_imp[k] = q, fee, imp
-            r_tx[k], r_status[k] = tx if status == FILLED else 0.0, status
+            is_sent = _is_sent(status)
+            r_tx[k], r_status[k] = tx if is_sent else 0.0, status
+            r_fail[k] = n_failed[i] if is_sent else 0
             k += 1
             if status == FILLED:
                 cash += q - tx
                 base = 0.0
                 is_long = False
+            elif status == FAILED_TX:
+                cash -= tx
         cash_out[i] = cash
         base_out[i] = base
     return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
-            r_status)
+            r_status, r_fail)
 
 
 @njit(cache=True)
 def sweep_signals_kernel(
     close: np.ndarray, entries: np.ndarray, exits: np.ndarray, depth: np.ndarray,
-    sol_price: np.ndarray, init_cash: float, gamma: float, depth_mult: float,
-    max_buy_frac: float, max_sell_frac: float, tx_lamports: float, min_quote: float,
+    tx_cost: np.ndarray, is_landed: np.ndarray, init_cash: float, gamma: float,
+    depth_mult: float, max_buy_frac: float, max_sell_frac: float, min_quote: float,
 ) -> tuple[np.ndarray, ...]:
     """:func:`signals_kernel` for ``m`` signal columns at once, keeping only summary numbers.
 
     ``entries``/``exits`` are ``(n_bars, m)`` C-ordered booleans; rows are walked outer so
     memory is read in order. Same fills, bit for bit, as running :func:`signals_kernel` per
-    column (a test checks it).
+    column (a test checks it); every column sees the same transaction draws.
 
     Returns:
         ``(final_equity, max_drawdown, n_trades, mean_return, std_return, fees, exposure)``,
-        each of length ``m``; returns are per bar, simple; drawdown is a positive fraction.
+        each of length ``m``; returns are per bar, simple; drawdown is a positive fraction;
+        fees are pool fees of fills plus every transaction cost paid.
     """
     n, m = entries.shape
     cash = np.full(m, init_cash)
@@ -242,7 +290,8 @@ def sweep_signals_kernel(
     bars_long = np.zeros(m, np.int64)
     for i in range(n):
         p = close[i]
-        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
+        tx = tx_cost[i]
+        landed = is_landed[i]
         d = depth[i]
         for j in range(m):
             if base[j] == 0.0:
@@ -251,18 +300,26 @@ def sweep_signals_kernel(
                     if q > 0.0 and q >= min_quote:
                         b = cp_buy_with_quote(q, p, d, gamma, depth_mult, max_buy_frac)
                         if not math.isnan(b) and b > 0.0:
-                            fees[j] += q * (1.0 - gamma) + tx
-                            cash[j] = 0.0
-                            base[j] = b
+                            if landed:
+                                fees[j] += q * (1.0 - gamma) + tx
+                                cash[j] = 0.0
+                                base[j] = b
+                            else:
+                                fees[j] += tx
+                                cash[j] -= tx
             elif exits[i, j]:
                 b = base[j]
                 if b * p >= min_quote:
                     q = cp_sell_base(b, p, d, gamma, depth_mult, max_sell_frac)
                     if not math.isnan(q):
-                        fees[j] += b * (1.0 - gamma) * p + tx
-                        cash[j] += q - tx
-                        base[j] = 0.0
-                        trades[j] += 1
+                        if landed:
+                            fees[j] += b * (1.0 - gamma) * p + tx
+                            cash[j] += q - tx
+                            base[j] = 0.0
+                            trades[j] += 1
+                        else:
+                            fees[j] += tx
+                            cash[j] -= tx
             if base[j] != 0.0:
                 bars_long[j] += 1
             eq = cash[j] + base[j] * p
@@ -283,16 +340,20 @@ def sweep_signals_kernel(
 
 @njit(cache=True)
 def arb_kernel(
-    prices: np.ndarray, depths: np.ndarray, gamma: np.ndarray, sol_price: np.ndarray,
-    init_cash: float, tx_lamports: float, max_depth_frac: float, min_quote: float,
-    min_profit: float,
+    prices: np.ndarray, depths: np.ndarray, gamma: np.ndarray, tx_expected: np.ndarray,
+    tx_cost: np.ndarray, is_landed: np.ndarray, init_cash: float, max_depth_frac: float,
+    min_quote: float, min_profit: float,
 ) -> tuple[np.ndarray, ...]:
     """Atomic two-leg arbitrage across venues; cash only, no inventory between bars.
 
+    The trade is chosen with the expected transaction cost ``tx_expected`` (what the strategy
+    knows when it decides) and pays ``tx_cost``; when the transaction does not land neither
+    leg fills (one atomic transaction) and only ``tx_cost`` is paid.
+
     Returns:
         ``(cash, n_trades, bar, buy_venue, sell_venue, quote_in, base, quote_out, pool_fee,
-        tx_cost)``; ``pool_fee`` is both legs' fees in quote (the sell leg's valued at the
-        sell venue's price).
+        tx_cost, is_filled)``; ``pool_fee`` is both legs' fees in quote (the sell leg's valued
+        at the sell venue's price).
     """
     n = prices.shape[0]
     cash_out = np.empty(n)
@@ -304,17 +365,23 @@ def arb_kernel(
     r_out = np.empty(n)
     r_fee = np.empty(n)
     r_tx = np.empty(n)
+    r_ok = np.empty(n, np.bool_)
     cash = init_cash
     k = 0
     for i in range(n):
-        tx = tx_lamports / LAMPORTS_PER_SOL * sol_price[i]
-        a, b, q, base, out = arb_best(prices[i], depths[i], gamma, tx, cash, max_depth_frac,
+        plan = tx_expected[i]
+        a, b, q, base, out = arb_best(prices[i], depths[i], gamma, plan, cash, max_depth_frac,
                                       min_quote)
-        if a >= 0 and out - q - tx > min_profit:
-            cash += out - q - tx
+        if a >= 0 and out - q - plan > min_profit:
+            tx = tx_cost[i]
             r_bar[k], r_buy[k], r_sell[k] = i, a, b
             r_q[k], r_b[k], r_out[k], r_tx[k] = q, base, out, tx
             r_fee[k] = q * (1.0 - gamma[a]) + base * (1.0 - gamma[b]) * prices[i, b]
+            r_ok[k] = is_landed[i]
+            if is_landed[i]:
+                cash += out - q - tx
+            else:
+                cash -= tx
             k += 1
         cash_out[i] = cash
-    return cash_out, k, r_bar, r_buy, r_sell, r_q, r_b, r_out, r_fee, r_tx
+    return cash_out, k, r_bar, r_buy, r_sell, r_q, r_b, r_out, r_fee, r_tx, r_ok

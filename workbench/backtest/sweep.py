@@ -25,7 +25,7 @@ import pandas as pd
 
 from workbench.backtest.costs import CostModel
 from workbench.backtest.data import load_ohlcv
-from workbench.backtest.engine import bars_per_year, resolve, run
+from workbench.backtest.engine import ENGINES, bars_per_year, resolve, run
 from workbench.backtest.kernels import sweep_signals_kernel
 from workbench.errors import ConfigError
 from workbench.strategies import StrategyKind, StrategySpec
@@ -77,10 +77,14 @@ def _signal_arrays(spec: StrategySpec[Any], bars: pd.DataFrame, combos: list[dic
 
 
 def _evaluate(spec_name: str, bars: pd.DataFrame, combos: list[dict[str, Any]],
-              costs: CostModel, init_cash: float) -> pd.DataFrame:
+              costs: CostModel, init_cash: float, engine: str = "numba") -> pd.DataFrame:
     """Evaluate ``combos``; one row each (NaN for invalid combinations)."""
     spec, _ = resolve(spec_name)
     rows: list[dict[str, float]] = []
+    if engine == "vectorbt":
+        from workbench.backtest.vectorbt_bridge import sweep_vectorbt
+
+        return sweep_vectorbt(spec, bars, combos, costs=costs, init_cash=init_cash)
     if spec.kind is StrategyKind.SIGNALS:
         ent, ext, valid = _signal_arrays(spec, bars, combos)
         close = np.ascontiguousarray(bars["close"].to_numpy(np.float64))
@@ -88,10 +92,11 @@ def _evaluate(spec_name: str, bars: pd.DataFrame, combos: list[dict[str, Any]],
         if "depth_quote" in bars.columns:
             depth = bars["depth_quote"].to_numpy(np.float64)
         sol = bars["sol_price"].to_numpy(np.float64) if "sol_price" in bars.columns else close
+        tx = costs.draw_tx(sol)
         mult, mbuy, msell = costs.curve()
         final, mdd, trades, mean, sd, fees, expo = sweep_signals_kernel(
-            close, ent, ext, depth, sol, init_cash, costs.gamma, mult, mbuy, msell,
-            costs.expected_tx_lamports, float(costs.min_trade_quote))
+            close, ent, ext, depth, tx.cost, tx.is_landed, init_cash, costs.gamma, mult, mbuy,
+            msell, float(costs.min_trade_quote))
         ann = math.sqrt(bars_per_year(bars.index))
         for j in range(len(combos)):
             if not valid[j]:
@@ -135,6 +140,7 @@ def sweep(
     chunk_size: int = 64,
     cluster: Any = None,
     progress: bool = False,
+    engine: str = "numba",
 ) -> pd.DataFrame:
     """Evaluate every combination of ``grid``; one row per combination.
 
@@ -146,6 +152,10 @@ def sweep(
         chunk_size: combinations per task (and per progress step).
         cluster: None for local; a Dask scheduler address or ``distributed.Client``.
         progress: show a tqdm bar.
+        engine: "numba" (the workbench kernels) or "vectorbt" (signal strategies with a
+            fee-only cost model: indicators by vectorbt parameter broadcasting, every
+            combination simulated as one column of ``vbt.Portfolio.from_signals``; same table
+            as "numba", see :func:`workbench.backtest.vectorbt_bridge.sweep_vectorbt`).
 
     Returns:
         The parameter columns, then ``total_return``, ``sharpe``, ``max_drawdown``,
@@ -159,6 +169,12 @@ def sweep(
     combos = expand_grid(grid)
     if not combos:
         raise ConfigError("grid is empty; give at least one value per parameter.", setting="grid")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine={engine!r} must be one of {ENGINES}.", setting="engine")
+    if engine == "vectorbt":
+        from workbench.backtest.vectorbt_bridge import check_vectorbt_sweep
+
+        check_vectorbt_sweep(spec, costs)
     chunks = [combos[i:i + chunk_size] for i in range(0, len(combos), chunk_size)]
     from tqdm.auto import tqdm
 
@@ -166,7 +182,7 @@ def sweep(
     parts: list[pd.DataFrame] = []
     if cluster is None:
         for ch in chunks:
-            parts.append(_evaluate(spec.name, bars, ch, costs, cash))
+            parts.append(_evaluate(spec.name, bars, ch, costs, cash, engine))
             bar.update(len(ch))
     else:
         from distributed import as_completed
@@ -174,8 +190,8 @@ def sweep(
         client, owned = _client(cluster)
         try:
             data_f = client.scatter(bars, broadcast=True)
-            futures = [client.submit(_evaluate, spec.name, data_f, ch, costs, cash, pure=False)
-                       for ch in chunks]
+            futures = [client.submit(_evaluate, spec.name, data_f, ch, costs, cash, engine,
+                                     pure=False) for ch in chunks]
             order = {f.key: i for i, f in enumerate(futures)}
             done: dict[int, pd.DataFrame] = {}
             for fut in as_completed(futures):

@@ -19,7 +19,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from workbench.domain import Side
+from workbench.domain import Fill, Side
 from workbench.errors import SchemaError
 from workbench.strategies._numeric import arb_best
 from workbench.strategies.base import Decision, EventStrategy, require
@@ -136,12 +136,31 @@ class VenueSnapshot:
 
 
 class ArbitrageStrategy(EventStrategy[ArbitrageParams]):
-    """Event shape: one atomic two-leg decision per snapshot when the spread pays."""
+    """Event shape: one atomic two-leg decision per snapshot when the spread pays.
+
+    It sizes with its cash as the backtest kernel does: the input is capped by
+    ``cash - fixed cost``, and when both legs of a decision have filled the cash moves by
+    ``(sell quote - buy quote) - fixed cost``, the kernel's arithmetic in the kernel's order,
+    so both shapes take the same trades even when cash binds (``tests/strategies``). The live
+    engine may overwrite ``cash`` from its portfolio before each bar.
+
+    Args:
+        params: the strategy's parameters.
+        init_cash: starting quote cash; None for unbounded (size by depth only).
+        min_trade_quote: the least input worth a transaction (the cost model's minimum).
+    """
 
     name = "arbitrage"
 
+    def __init__(self, params: ArbitrageParams, *, init_cash: Decimal | float | None = None,
+                 min_trade_quote: Decimal | float = 0.0) -> None:
+        super().__init__(params)
+        self.init_cash = init_cash
+        self.min_trade_quote = float(min_trade_quote)
+
     def on_start(self) -> None:
-        self.cash: float = float("inf")
+        self.cash: float = float("inf") if self.init_cash is None else float(self.init_cash)
+        self._pending: dict[str, float] = {}
 
     def on_bar(self, bar: VenueSnapshot) -> list[Decision]:
         p = self.params
@@ -149,10 +168,22 @@ class ArbitrageStrategy(EventStrategy[ArbitrageParams]):
         depths = np.array([float(bar.depths[v]) for v in p.venues])
         fixed = float(bar.fixed_cost_quote)
         i, j, q, base, out = arb_best.py_func(prices, depths, p.gamma, fixed, self.cash,
-                                              p.max_depth_frac, 0.0)
+                                              p.max_depth_frac, self.min_trade_quote)
         if i < 0 or out - q - fixed <= p.min_profit_quote:
             return []
+        self._pending = {"fixed": fixed}
         legs = ((p.venues[i], Side.BUY, Decimal(repr(float(q)))),
                 (p.venues[j], Side.SELL, Decimal(repr(float(out)))))
         return [Decision(ts_event=bar.ts_event, side=Side.BUY, amount=Decimal(repr(float(base))),
                          reason="arb", legs=legs)]
+
+    def on_fill(self, fill: Fill) -> None:
+        """Book one leg; when both legs of the pending decision are in, move the cash."""
+        if "fixed" not in self._pending:
+            return
+        key = "buy" if fill.side is Side.BUY else "sell"
+        self._pending[key] = self._pending.get(key, 0.0) + float(fill.quote_amount)
+        if "buy" in self._pending and "sell" in self._pending:
+            d = self._pending
+            self.cash += d["sell"] - d["buy"] - d["fixed"]
+            self._pending = {}
