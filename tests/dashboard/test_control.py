@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_bad_input_is_reported_before_queueing(store: Store) -> None:
     with pytest.raises(ConfigError, match="No parameter changes"):
         c.set_params("grid-sol", {})
     assert ledger.load_commands(store).empty
+
+
+def test_set_limit_validates_against_the_engines_published_limits(store: Store) -> None:
+    """With limits published as the engine does ({field: str(value)}), a change is checked
+    against them: the minimum may not exceed the published maximum."""
+    from workbench.risk import RiskLimits
+
+    published = {k: str(v) for k, v in RiskLimits(max_order_notional=Decimal(300)).as_dict()
+                 .items()}
+    c = Controller(store=store, actor="ana", role=Role.OPERATOR)
+    with pytest.raises(ConfigError, match="above max_order_notional=300"):
+        c.set_limit("min_order_notional", "400", current=published)
+    c.set_limit("max_open_positions", "3", current=published)
+    assert ledger.load_commands(store)["args"].iloc[0] == {"name": "max_open_positions",
+                                                          "value": "3"}

@@ -20,6 +20,7 @@ Commands and their arguments (the contract with ``workbench.live``):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -137,15 +138,25 @@ class Controller:
 
 
 def limits_from_settings_like(current: Mapping[str, Any] | None) -> Any:
-    """``RiskLimits`` from a mapping of limit values as published (unknown keys ignored)."""
+    """``RiskLimits`` from limit values as published by the engine (``{field: str(value)}``).
+
+    Only scalar limits are taken over; sets and mappings (mints, groups) keep their defaults,
+    because their published text (``"['USDC', 'USDT']"``) is a display form, not an input
+    form, and a scalar change is validated against the scalars alone.
+    """
     from workbench.config import RiskSettings
     from workbench.risk import RiskLimits
 
+    base = limits_from_settings(RiskSettings())
     if not current:
-        return limits_from_settings(RiskSettings())
-    fields = set(RiskLimits.__dataclass_fields__)
-    overrides = {k: v for k, v in current.items() if k in fields and v is not None}
-    for key in ("allowed_mints", "denied_mints", "cash_tokens"):
-        if isinstance(overrides.get(key), list | tuple):
-            overrides[key] = ",".join(str(x) for x in overrides[key])
-    return limits_from_settings(RiskSettings(), **overrides)
+        return base
+    overrides: dict[str, Any] = {}
+    for f in dataclasses.fields(RiskLimits):
+        value = current.get(f.name)
+        if value is None or str(f.type) not in {"Decimal", "int", "bool"}:
+            continue
+        overrides[f.name] = value
+    try:
+        return limits_from_settings(RiskSettings(), **overrides)
+    except ConfigError:
+        return base
