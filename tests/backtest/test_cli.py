@@ -37,3 +37,19 @@ def test_bad_param_is_a_config_error():
     res = CliRunner().invoke(app, ["run", "-s", "sma_cross", "--data", DATA, "-p", "fast"])
     assert res.exit_code != 0
     assert "must look like key=value" in str(res.exception)
+
+
+def test_simulated_failures_and_vectorbt_engine_from_the_shell():
+    """--cost failed_tx_mode=simulate --cost seed=N reproduces; --engine vectorbt runs signals."""
+    args = ["run", "-s", "grid", "--data", DATA, "-p", "lower=90", "-p", "upper=200", "-p",
+            "n_levels=15", "--cost", "failed_tx_mode=simulate", "--cost", "seed=4", "--cost",
+            "failed_tx_rate=0.3", "--json"]
+    a, b = CliRunner().invoke(app, args), CliRunner().invoke(app, args)
+    assert a.exit_code == 0, a.output
+    one = json.loads(a.output.splitlines()[0])
+    assert one == json.loads(b.output.splitlines()[0])
+    assert one["costs"]["seed"] == 4 and int(one["stats"]["failed_orders"]) > 0
+    vb = CliRunner().invoke(app, ["run", "-s", "sma_cross", "--data", DATA, "--engine",
+                                  "vectorbt", "--cost", "liquidity=none", "--json"])
+    assert vb.exit_code == 0, vb.output
+    assert json.loads(vb.output.splitlines()[0])["engine"] == "vectorbt"

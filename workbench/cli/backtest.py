@@ -29,7 +29,10 @@ _Data = Annotated[str, typer.Option("--data", help="Bars file (.feather/.parquet
 _Strategy = Annotated[str, typer.Option("--strategy", "-s", help="Registry name.")]
 _Params = Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")]
 _Costs = Annotated[list[str] | None, typer.Option("--cost", help="CostModel field k=v, "
-                                                  "repeatable (e.g. pool_fee_bps=4).")]
+                                                  "repeatable (e.g. pool_fee_bps=4, "
+                                                  "failed_tx_mode=simulate, seed=1).")]
+_Engine = Annotated[str, typer.Option("--engine", help="numba (workbench kernels) or vectorbt "
+                                      "(signal strategies; sweeps need liquidity=none).")]
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -52,8 +55,11 @@ def _costs(items: list[str] | None) -> Any:
             raise ConfigError(f"Unknown cost {k!r}; known: {sorted(fields)}.", setting=k)
         kind = str(fields[k])
         try:
-            values[k] = (int(v) if kind == "int" else float(v) if kind == "float"
-                         else Decimal(v) if kind == "Decimal" else v)
+            if kind == "int | None":
+                values[k] = None if v.lower() in ("", "none") else int(v)
+            else:
+                values[k] = (int(v) if kind == "int" else float(v) if kind == "float"
+                             else Decimal(v) if kind == "Decimal" else v)
         except (ValueError, ArithmeticError):
             raise ConfigError(f"--cost {k}={v!r} is not a valid {kind}.", setting=k) from None
     return CostModel(**values)
@@ -87,16 +93,18 @@ def run_cmd(
                                                   "lagged by this many bars.")] = 1,
     report: Annotated[Path | None, typer.Option(help="Write a standalone HTML report.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print stats as JSON.")] = False,
+    engine: _Engine = "numba",
 ) -> None:
     """Backtest one strategy and print its stats (and costs used)."""
     from workbench.backtest import run
 
     res = run(strategy, _data(strategy, data, second_venue_lag), params=_pairs(param, "--param"),
-              costs=_costs(cost), init_cash=Decimal(init_cash))
+              costs=_costs(cost), init_cash=Decimal(init_cash), engine=engine)
     stats = res.stats()
     if as_json:
         typer.echo(json.dumps({"stats": {k: str(v) for k, v in stats.items()},
-                               "costs": res.costs.to_dict()}, default=str))
+                               "costs": res.costs.to_dict(), "engine": res.engine},
+                              default=str))
     else:
         typer.echo(stats.to_string())
         typer.echo("-- costs used --")
@@ -122,6 +130,7 @@ def sweep_cmd(
     report: Annotated[Path | None, typer.Option(help="HTML report of the best run.")] = None,
     second_venue_lag: Annotated[int, typer.Option(help="arbitrage only.")] = 1,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    engine: _Engine = "numba",
 ) -> None:
     """Sweep a parameter grid (locally or on Dask) and print the best rows."""
     from workbench.backtest import run, sweep
@@ -133,7 +142,7 @@ def sweep_cmd(
     frame = _data(strategy, data, second_venue_lag)
     costs = _costs(cost)
     table = sweep(strategy, frame, values, costs=costs, init_cash=Decimal(init_cash),
-                  cluster=cluster, progress=progress)
+                  cluster=cluster, progress=progress, engine=engine)
     ranked = table.sort_values(metric, ascending=metric in ("max_drawdown", "fees_paid"),
                                na_position="last")
     with pd.option_context("display.width", 160):
