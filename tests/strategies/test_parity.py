@@ -109,3 +109,48 @@ def test_arbitrage_event_matches_vectorised(sol_5m):
                 for ts, r in rows.iterrows()]
     assert len(expected) >= 5
     assert got == expected
+
+
+def test_arbitrage_event_tracks_cash_like_the_kernel(sol_5m):
+    """With little cash the input is capped by it; the event shape, fed its own fills, takes
+    the kernel's trades and ends every bar with the kernel's cash, bit for bit."""
+    from workbench.backtest import CostModel, make_venue_frame, run
+
+    data = make_venue_frame(sol_5m, lag_bars=1)
+    p = ArbitrageParams(fee_bps=(4.0, 25.0), max_depth_frac=0.05)
+    costs = CostModel(jito_tip_lamports=20_000)
+    res = run("arbitrage", data, params=p, costs=costs, init_cash=Decimal(40))
+    tx = costs.draw_tx(data["a_price"].to_numpy()).expected
+    kernel_cash = res.equity["cash"].to_numpy()
+    strat = ArbitrageStrategy(p, init_cash=Decimal(40), min_trade_quote=costs.min_trade_quote)
+    strat.on_start()
+    got, cash_seen, binding = [], [], 0
+    for i, (ts, row) in enumerate(data.iterrows()):
+        snap = VenueSnapshot(
+            ts_event=ts.value, fixed_cost_quote=Decimal(repr(float(tx[i]))),
+            prices={v: Decimal(repr(float(row[f"{v}_price"]))) for v in ("a", "b")},
+            depths={v: Decimal(repr(float(row[f"{v}_depth"]))) for v in ("a", "b")})
+        before = strat.cash
+        for d in strat.on_bar(snap):
+            (buy_venue, _, q), (_, _, out) = d.legs
+            got.append((i, buy_venue, float(q), float(d.amount)))
+            binding += float(q) == before - float(tx[i])
+            for side, quote in ((Side.BUY, q), (Side.SELL, out)):
+                strat.on_fill(Fill(client_order_id="arb", symbol="SOL/USDT", side=side,
+                                   base_amount=d.amount, quote_amount=quote, fee_lamports=0,
+                                   venue="test", signature=None, ts_event=ts.value))
+        cash_seen.append(strat.cash)
+    buys = res.orders[res.orders["side"] == "buy"]
+    expected = list(zip(buys["bar"], buys["venue"], buys["quote"], buys["size"], strict=True))
+    assert len(expected) >= 5 and binding >= 5  # cash, not depth, sized those trades
+    assert got == expected
+    assert cash_seen == kernel_cash.tolist()
+    # without cash tracking (the old unbounded event shape) the sizes would differ
+    loose = ArbitrageStrategy(p, min_trade_quote=costs.min_trade_quote)
+    loose.on_start()
+    first = expected[0][0]
+    row = data.iloc[first]
+    snap = VenueSnapshot(ts_event=0, fixed_cost_quote=Decimal(repr(float(tx[first]))),
+                         prices={v: Decimal(repr(float(row[f"{v}_price"]))) for v in ("a", "b")},
+                         depths={v: Decimal(repr(float(row[f"{v}_depth"]))) for v in ("a", "b")})
+    assert float(loose.on_bar(snap)[0].legs[0][2]) > expected[0][2]
