@@ -18,8 +18,11 @@ Compute units counted by LiteSVM are far below mainnet's, hence
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import platform
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from solders.account import Account
 from solders.address_lookup_table_account import AddressLookupTable, AddressLookupTableAccount
@@ -57,7 +60,38 @@ from workbench.chain.types import (
 )
 from workbench.errors import TxError
 
-__all__ = ["MINT_SIZE", "TOKEN_ACCOUNT_SIZE", "LiteSVMChain"]
+__all__ = ["MINT_SIZE", "TOKEN_ACCOUNT_SIZE", "LiteSVMChain", "restore_fp_env"]
+
+
+def _make_emms() -> Callable[[], None] | None:
+    """A two-instruction function ``emms; ret``, on x86-64 only."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    try:
+        page = mmap.mmap(-1, mmap.PAGESIZE,
+                         prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    except (OSError, AttributeError, ValueError):
+        return None
+    page.write(b"\x0f\x77\xc3")  # emms; ret
+    _KEEP.append(page)
+    return ctypes.CFUNCTYPE(None)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
+
+
+_KEEP: list[mmap.mmap] = []
+_EMMS = _make_emms()
+
+
+def restore_fp_env() -> None:
+    """Empty the x87 register stack after LiteSVM ran programs.
+
+    Executing transactions in LiteSVM leaves the x87 registers tagged in use (MMX state left
+    without ``emms``). The next x87 instruction in this thread then overflows the register
+    stack, so glibc's ``fmod`` returns NaN once: ``np.float64(984.5) // np.float64(20.0)``
+    gives ``nan`` instead of 49.0 and matplotlib's tick maths breaks. Resetting the FPU flags
+    does not help (the tags stay); ``emms`` does. It costs well under a microsecond.
+    """
+    if _EMMS is not None:
+        _EMMS()
 
 MINT_SIZE = 82
 TOKEN_ACCOUNT_SIZE = 165
@@ -178,6 +212,7 @@ class LiteSVMChain:
     def simulate_sync(self, tx: VersionedTransaction) -> SimulationResult:
         """Simulate without committing; LiteSVM's compute units, not mainnet's."""
         res = self.svm.simulate_transaction(tx)
+        restore_fp_env()
         if isinstance(res, SimulatedTransactionInfo):
             meta = res.meta()
             return SimulationResult(
@@ -224,6 +259,7 @@ class LiteSVMChain:
         keys = [str(k) for k in msg.account_keys]
         pre_lamports = tuple(self.svm.get_balance(k) or 0 for k in msg.account_keys)
         res = self.svm.send_transaction(tx)
+        restore_fp_env()
         if isinstance(res, FailedTransactionMetadata):
             raw = tx_error_to_json(res.err())
             meta = res.meta()
@@ -367,6 +403,7 @@ class LiteSVMChain:
     def airdrop(self, to: Pubkey, lamports: int) -> None:
         """Airdrop SOL (LiteSVM's faucet)."""
         res = self.svm.airdrop(to, lamports)
+        restore_fp_env()
         if isinstance(res, FailedTransactionMetadata):
             raise TxError(f"Airdrop of {lamports} lamports to {to} failed: {res.err()}.")
 
