@@ -212,6 +212,8 @@ class DashboardSettings(BaseModel):
         users: user name -> argon2/pbkdf2 password hash (see ``workbench dashboard hash``).
         readonly_users: names among ``users`` who may look but not act.
         cookie_secret: signs login cookies (secret).
+        address: interface to listen on when users are configured (without users: 127.0.0.1).
+        allowed_origins: extra ``host[:port]`` browsers may connect from (a reverse proxy).
     """
 
     model_config = _SECTION
@@ -219,6 +221,8 @@ class DashboardSettings(BaseModel):
     users: dict[str, SecretStr] = Field(default_factory=dict)
     readonly_users: tuple[str, ...] = ()
     cookie_secret: SecretStr | None = None
+    address: str = "0.0.0.0"  # noqa: S104 - only used when login is required
+    allowed_origins: tuple[str, ...] = ()
 
 
 class AlertSettings(BaseModel):

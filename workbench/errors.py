@@ -23,6 +23,7 @@ WorkbenchError
   RiskError              a risk rule was given impossible input
   StrategyError          user code raised; the strategy is stopped, the engine is not
   JobError               a papermill job failed; carries the run id
+  ControlRefused         a control action the user's role does not allow, or not confirmed
 ```
 
 Messages say what failed, with the value, and what to do. Structured context travels as
@@ -36,6 +37,7 @@ from typing import Any
 __all__ = [
     "BadPriceError",
     "ConfigError",
+    "ControlRefused",
     "DataError",
     "DataUnavailable",
     "InsufficientFunds",
@@ -218,3 +220,17 @@ class JobError(WorkbenchError):
     def __init__(self, message: str, *, run_id: str | None = None) -> None:
         super().__init__(message)
         self.run_id = run_id
+
+
+class ControlRefused(WorkbenchError):
+    """A control action was refused: the user's role does not allow it or it was not confirmed.
+
+    Attributes:
+        actor: who asked.
+        command: what was asked.
+    """
+
+    def __init__(self, message: str, *, actor: str, command: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.command = command

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.dashboard.auth import Role
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, ControlRefused
 from workbench.risk import change_limit, limits_from_settings
 from workbench.store import ledger
 from workbench.store.db import Store
@@ -38,20 +38,6 @@ COMMANDS = ("stop_strategy", "start_strategy", "set_param", "set_limit", "reset_
 
 #: What the user types to confirm the kill switch.
 KILL_CONFIRMATION = "KILL"
-
-
-class ControlRefused(WorkbenchError):
-    """A control action was refused: the user's role does not allow it or it was not confirmed.
-
-    Attributes:
-        actor: who asked.
-        command: what was asked.
-    """
-
-    def __init__(self, message: str, *, actor: str, command: str) -> None:
-        super().__init__(message)
-        self.actor = actor
-        self.command = command
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

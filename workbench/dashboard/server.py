@@ -113,7 +113,8 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
 
     kwargs = _server_kwargs(settings)
     local = not kwargs
-    bind = "127.0.0.1" if local else (address or "0.0.0.0")
+    bind = "127.0.0.1" if local else (address or settings.dashboard.address)
+    origins = (*origins, *settings.dashboard.allowed_origins)
     port = settings.dashboard.port if port is None else port
     if port == 0:
         port = free_port("127.0.0.1" if local else bind)
