@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from workbench.data.candles import build_candles
+from workbench.data.pool_stream import PoolStream, PoolTick, PoolWatch, stream_pool
 from workbench.data.quality import TickGate, check_bars
 from workbench.domain import timeframe_seconds
 from workbench.errors import DataError
@@ -43,9 +44,13 @@ __all__ = [
     "SINKS",
     "ClosedBars",
     "CollectResult",
+    "PoolStream",
+    "PoolTick",
+    "PoolWatch",
     "backfill_ohlcv",
     "collect_ticks",
     "run_concurrently",
+    "stream_pool",
 ]
 
 log = logging.getLogger("workbench.data.collect")
