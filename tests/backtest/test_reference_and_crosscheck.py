@@ -57,7 +57,9 @@ def test_cp_float_formulas_match_integer_pool_math():
 
 def test_signals_kernel_matches_vectorbt(sol_5m):
     """Without impact, our kernel and vectorbt's from_signals end with the same equity."""
-    vbt = pytest.importorskip("vectorbt")
+    from workbench.backtest.vectorbt_bridge import vectorbt
+
+    vbt = vectorbt()  # its from_signals kernel cached on disk (NUMBA_CACHE_DIR)
     sig = compute_sma_cross_signals(sol_5m, SmaCrossParams(fast=8, slow=30))
     costs = CostModel(liquidity="none", pool_fee_bps=25.0, failed_tx_rate=0.1)
     res = run("sma_cross", sol_5m, params=SmaCrossParams(fast=8, slow=30), costs=costs)

@@ -78,9 +78,9 @@ class BacktestResult:
         Every filled order becomes one vectorbt order on its bar with the exact size, the
         executed price (pool mid moved by the price impact) and the pool fee as a fee fraction
         of it; the transaction cost is the order's fixed fee. The portfolio's cash, position
-        and value then equal ``equity`` to rounding (tested to 1e-9 on real data).
-        vectorbt is imported on first use (its first import compiles numba code; set
-        ``NUMBA_CACHE_DIR`` to keep it).
+        and value then equal ``equity`` to rounding (tested to 1e-9 on real data). Its index is
+        ``equity``'s in UTC without the tz (fast in vectorbt). vectorbt is imported on first
+        use (its first import compiles numba code; set ``NUMBA_CACHE_DIR`` to keep it).
 
         Raises:
             ConfigError: an arbitrage result (two legs on two venues in one bar do not fit a

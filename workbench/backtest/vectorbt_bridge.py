@@ -34,6 +34,10 @@ size (only approximated here), concentrated-range and minimum-notional rejection
 transactions (vectorbt charges fees only on fills). Those cases raise ``ConfigError`` rather
 than return a silently different number.
 
+vectorbt objects are indexed by UTC time **without a tz** (``_naive``): with pandas 3 a
+tz-aware index is converted to Timestamp objects on every vectorbt wrap, 0.5 s per call at
+100,000 bars; a naive UTC index costs nothing.
+
 vectorbt is imported on first use only: its import takes seconds and it compiles numba code.
 ``vectorbt.portfolio.nb.simulate_from_signals_nb`` is the one kernel vectorbt 1.2 leaves
 uncached, so :func:`vectorbt` turns numba's on-disk cache on for it (``NUMBA_CACHE_DIR``):
@@ -88,6 +92,11 @@ def vectorbt() -> Any:
     return vbt
 
 
+def _naive(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The same instants in UTC without a tz (see the module docstring)."""
+    return index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
+
+
 def _freq(index: pd.DatetimeIndex) -> pd.Timedelta:
     """The bar spacing (median), for vectorbt's annualised stats."""
     if len(index) < 2:
@@ -100,6 +109,8 @@ def _freq(index: pd.DatetimeIndex) -> pd.Timedelta:
 
 def to_portfolio(result: BacktestResult) -> Any:
     """``vbt.Portfolio.from_orders`` replaying ``result``'s filled orders (see module doc).
+
+    The portfolio's index is the result's, in UTC without the tz.
 
     Raises:
         ConfigError: arbitrage results, failed transactions that paid fees, or two filled
@@ -124,7 +135,7 @@ def to_portfolio(result: BacktestResult) -> Any:
                           "Portfolio.from_orders (one order per bar).", setting="orders")
     eq = result.equity
     n = len(eq)
-    close = eq["price"].astype(np.float64)
+    close = pd.Series(eq["price"].to_numpy(np.float64), index=_naive(eq.index), name="close")
     bar = filled["bar"].to_numpy(np.int64)
     b = filled["size"].to_numpy(np.float64)
     q = filled["quote"].to_numpy(np.float64)
@@ -241,7 +252,7 @@ def run_vectorbt(spec: StrategySpec[Any], data: Any, params: Any, *, costs: Cost
     """
     _check_engine(spec, costs)
     bars = load_ohlcv(data)
-    close = bars["close"].astype(np.float64)
+    close = pd.Series(bars["close"].to_numpy(np.float64), index=_naive(bars.index), name="close")
     n = len(bars)
     sig = spec.compute_signals(bars, params)
     entries, exits = clean_signals(sig["entry"].to_numpy(np.bool_),
@@ -400,7 +411,8 @@ def sweep_vectorbt(spec: StrategySpec[Any], bars: pd.DataFrame, combos: list[dic
     good = [c for c, ok in zip(combos, valid, strict=True) if ok]
     if good:
         vbt = vectorbt()
-        close = bars["close"].astype(np.float64)
+        close = pd.Series(bars["close"].to_numpy(np.float64), index=_naive(bars.index),
+                          name="close")
         ent, ext = clean_signals(*_signals(vbt, spec, close, params, good))
         sol = (bars["sol_price"] if "sol_price" in bars.columns else close).to_numpy(np.float64)
         tx = costs.draw_tx(sol).cost
@@ -410,10 +422,12 @@ def sweep_vectorbt(spec: StrategySpec[Any], bars: pd.DataFrame, combos: list[dic
             fees=np.where(ent, 1.0 / g - 1.0, 1.0 - g), fixed_fees=tx[:, None], min_size=0.0,
             init_cash=init_cash, freq=_freq(bars.index))
         value = np.asarray(pf.value(), dtype=np.float64).reshape(ent.shape)
-        prev = np.vstack([np.full((1, ent.shape[1]), init_cash), value[:-1]])
-        r = value / prev - 1.0
+        r = np.empty_like(value)
+        r[0] = value[0] / init_cash - 1.0
+        np.divide(value[1:], value[:-1], out=r[1:])
+        r[1:] -= 1.0
         sd = r.std(axis=0)
-        peak = np.maximum.accumulate(np.vstack([prev[:1], value]), axis=0)[1:]
+        peak = np.maximum(np.maximum.accumulate(value, axis=0), init_cash)
         rec = pf.orders.values
         m = ent.shape[1]
         ann = math.sqrt(bars_per_year(bars.index))
