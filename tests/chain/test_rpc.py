@@ -20,7 +20,7 @@ from solders.transaction import VersionedTransaction
 from workbench.chain import Chain
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint, safe_url
 from workbench.chain.programs import TOKEN_PROGRAM_ID, system_transfer_ix
-from workbench.chain.retry import RetryPolicy
+from workbench.retry import RetryPolicy
 from workbench.chain.rpc import RpcChain
 from workbench.chain.types import Commitment
 from workbench.errors import (

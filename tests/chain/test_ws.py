@@ -10,7 +10,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from websockets.asyncio.server import serve
 
-from workbench.chain.retry import RetryPolicy
+from workbench.retry import RetryPolicy
 from workbench.chain.ws import (
     account_subscribe,
     logs_subscribe,

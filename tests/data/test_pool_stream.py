@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import serve
 
-from workbench.chain.retry import RetryPolicy
+from workbench.retry import RetryPolicy
 from workbench.data.collect import PoolWatch, stream_pool
 from workbench.data.decoders import (
     decode_bonding_curve,

@@ -13,7 +13,7 @@ from solders.transaction import VersionedTransaction
 from workbench.chain.classify import tx_error_to_json
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint
 from workbench.chain.programs import COMPUTE_BUDGET_PROGRAM_ID, associated_token_address
-from workbench.chain.retry import RetryPolicy
+from workbench.retry import RetryPolicy
 from workbench.chain.rpc import RpcChain
 from workbench.domain import OrderStatus
 from workbench.errors import TxExpired

@@ -17,7 +17,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from workbench.chain.programs import system_transfer_ix
-from workbench.chain.retry import RetryPolicy
+from workbench.retry import RetryPolicy
 from workbench.config import ExecutionSettings
 from workbench.errors import ConfigError, OrderRejected, RateLimited
 from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent

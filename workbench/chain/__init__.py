@@ -5,7 +5,6 @@ from workbench.chain.base import Chain
 from workbench.chain.classify import classify_rpc_error, classify_tx_error
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint
 from workbench.chain.litesvm import LiteSVMChain
-from workbench.chain.retry import RateLimiter, RetryPolicy, retry
 from workbench.chain.rpc import RpcChain
 from workbench.chain.types import (
     BlockhashInfo,
@@ -35,8 +34,6 @@ __all__ = [
     "JsonRpcClient",
     "LiteSVMChain",
     "LogsNotification",
-    "RateLimiter",
-    "RetryPolicy",
     "RpcChain",
     "RpcEndpoint",
     "SignatureNotification",
@@ -49,6 +46,5 @@ __all__ = [
     "classify_rpc_error",
     "classify_tx_error",
     "logs_subscribe",
-    "retry",
     "signature_subscribe",
 ]

@@ -39,7 +39,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from workbench.chain.classify import classify_rpc_error
-from workbench.chain.retry import RateLimiter, RetryPolicy, retry
 from workbench.errors import (
     RateLimited,
     SchemaError,
@@ -47,6 +46,7 @@ from workbench.errors import (
     VenueError,
     WorkbenchError,
 )
+from workbench.retry import RateLimiter, RetryPolicy, retry
 
 __all__ = [
     "EXCEPTION_MAP",

@@ -29,7 +29,6 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint, safe_url
-from workbench.chain.retry import RetryPolicy
 from workbench.chain.rpc_parse import (
     parse_accounts,
     parse_balance,
@@ -53,6 +52,7 @@ from workbench.chain.types import (
     TokenAccount,
 )
 from workbench.errors import SchemaError
+from workbench.retry import RetryPolicy
 
 __all__ = ["MAX_FEE_ACCOUNTS", "MAX_MULTIPLE_ACCOUNTS", "MAX_SIGNATURE_STATUSES", "RpcChain"]
 

@@ -35,10 +35,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from workbench.chain.classify import classify_rpc_error
 from workbench.chain.jsonrpc import safe_url
-from workbench.chain.retry import RetryPolicy
 from workbench.chain.rpc_parse import parse_account, parse_int, parse_signature
 from workbench.chain.types import Commitment
 from workbench.errors import ConfigError, SchemaError, TemporaryVenueError
+from workbench.retry import RetryPolicy
 
 __all__ = [
     "AccountNotification",

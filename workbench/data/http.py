@@ -14,18 +14,15 @@ other HTTP 4xx, other JSON-RPC errors     ``VenueError`` (not retried)
 body that is not JSON / wrong shape       ``SchemaError`` (not retried)
 ========================================  ======================================
 
-Retry lives only in :func:`retry`, which catches ``TemporaryVenueError`` and nothing else.
+Retry lives only in :func:`workbench.retry.retry` (re-exported here), which catches
+``TemporaryVenueError`` and nothing else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -36,6 +33,7 @@ from workbench.errors import (
     TemporaryVenueError,
     VenueError,
 )
+from workbench.retry import RateLimiter, RetryPolicy, retry
 
 __all__ = [
     "EXCEPTION_MAP",
@@ -59,91 +57,6 @@ EXCEPTION_MAP: dict[type[Exception], type[Exception]] = {
 
 _JSONRPC_RATE_LIMIT = {429, -32429}
 _JSONRPC_TEMPORARY = {-32005, -32004, -32014, -32016}  # node behind, block not available...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy:
-    """Named retry limits.
-
-    Attributes:
-        max_attempts: attempts in total, the first included.
-        base_delay_s: delay before the second attempt; doubles each time.
-        max_delay_s: cap on one delay.
-        jitter: +- fraction of random jitter on each delay, so clients do not retry in step.
-    """
-
-    max_attempts: int = 5
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0
-    jitter: float = 0.25
-
-    def delay_s(self, attempt: int, hint_s: float | None = None) -> float:
-        """Delay after failed ``attempt`` (1-based); a server's Retry-After wins if longer."""
-        raw = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        raw *= 1 + random.uniform(-self.jitter, self.jitter)
-        return max(raw, min(hint_s or 0.0, self.max_delay_s))
-
-
-async def retry(
-    call: Callable[[], Awaitable[T]],
-    *,
-    policy: RetryPolicy | None = None,
-    what: str = "request",
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> T:
-    """Run ``call`` until it succeeds, retrying only ``TemporaryVenueError`` with backoff.
-
-    Args:
-        call: a zero-argument coroutine factory (called afresh for each attempt).
-        policy: limits; defaults to ``RetryPolicy()``.
-        what: a label for the per-attempt log line.
-        sleep: injectable for tests.
-
-    Raises:
-        TemporaryVenueError: the last error after ``max_attempts``.
-        Exception: anything else, at once.
-    """
-    pol = policy or RetryPolicy()
-    attempt = 1
-    while True:
-        try:
-            return await call()
-        except TemporaryVenueError as exc:
-            if attempt >= pol.max_attempts:
-                log.warning("%s failed after %d attempts: %s", what, attempt, exc)
-                raise
-            hint = exc.retry_after_s if isinstance(exc, RateLimited) else None
-            delay = pol.delay_s(attempt, hint)
-            log.info("%s attempt %d/%d failed (%s); retrying in %.2fs", what, attempt,
-                     pol.max_attempts, type(exc).__name__, delay)
-            await sleep(delay)
-            attempt += 1
-
-
-class RateLimiter:
-    """At most ``rate_per_s`` calls per second per source (spacing, not bursts).
-
-    One instance per source; concurrent callers queue on its lock.
-    """
-
-    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        if rate_per_s <= 0:
-            raise ValueError(f"rate_per_s={rate_per_s} must be > 0")
-        self.interval_s = 1.0 / rate_per_s
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Block until this caller may send."""
-        async with self._lock:
-            now = self._clock()
-            if self._next > now:
-                await self._sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval_s
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

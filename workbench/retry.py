@@ -1,4 +1,7 @@
-"""The one retry helper and rate limiter for chain-level clients (RPC, websockets, Jito).
+"""The one retry helper and rate limiter, for every client that talks to the network.
+
+Data sources (``workbench.data.http``), the RPC and websocket clients (``workbench.chain``) and
+the Jito client all retry through :func:`retry` and space their calls with :class:`RateLimiter`.
 
 Retry lives only in :func:`retry`, which catches :class:`~workbench.errors.TemporaryVenueError`
 (and so ``RateLimited``) and nothing else: a slippage refusal or an expired blockhash is an
@@ -9,9 +12,6 @@ backing off from one 429 do not come back in step; a server's ``Retry-After`` wi
 Worked numbers for the defaults (0.25 s base, x2, 25 % jitter): attempts 2..5 wait about
 0.25, 0.5, 1 and 2 s, so a call gives up after ~3.75 s in total, well inside the ~60 s a
 blockhash lives.
-
-This mirrors ``workbench.data.http`` (which sits above ``chain`` in the layering and so cannot
-be imported here); the two should become one module below both.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from workbench.errors import RateLimited, TemporaryVenueError
 
 __all__ = ["RateLimiter", "RetryPolicy", "retry"]
 
-log = logging.getLogger("workbench.chain")
+log = logging.getLogger("workbench.retry")
 T = TypeVar("T")
 
 
