@@ -1,7 +1,9 @@
 """Backtests: numba kernels under a small API returning frozen results.
 
 ``run(strategy, data, params=..., costs=...)`` is the entry point; sweeps, walk-forward and
-the lookahead check build on it.
+the lookahead check build on it. vectorbt is one call away: ``result.to_vectorbt()`` gives a
+``vbt.Portfolio`` of any grid or signal backtest, and ``run``/``sweep`` take
+``engine="vectorbt"`` for signal strategies (see ``workbench.backtest.vectorbt_bridge``).
 """
 
 from workbench.backtest.costs import CostModel

@@ -8,6 +8,12 @@ against many signal columns) and simulated by one pass of
 each distinct window's SMA is computed once from one running sum and broadcast against the
 others. Grid and arbitrage combinations run the full kernel each.
 
+``engine="vectorbt"`` evaluates signal strategies the vectorbt way instead: indicators by
+parameter broadcasting and all combinations as columns of one ``vbt.Portfolio.from_signals``
+(:func:`workbench.backtest.vectorbt_bridge.sweep_vectorbt`). It needs a fee-only cost model and
+returns the same table; the numba path stays the default because it is about 18x faster
+(``benchmarks/bench_backtest.py``) and handles price impact.
+
 On a cluster the combinations are cut into chunks, each chunk is evaluated by the same function
 on a worker, and the rows are put back in order: the result equals the local one exactly.
 """
