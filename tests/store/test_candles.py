@@ -9,7 +9,7 @@ import pytest
 from workbench.errors import DataError, DataUnavailable, SchemaError
 from workbench.samples import load_sample
 from workbench.store import Store, candle_summary, load_candles, save_candles
-from workbench.store.candles import delete_candles
+from workbench.store.candles import delete_candles, last_candle_ts
 
 
 def test_round_trip_real_sample(store: Store) -> None:
@@ -55,7 +55,7 @@ def test_window_bounds(store: Store) -> None:
 
 def test_missing_series_says_what_to_do(store: Store) -> None:
     """Asking for unstored data raises DataUnavailable with the command that loads it."""
-    with pytest.raises(DataUnavailable, match="No candles for SOL/USDC 1m.*workbench data"):
+    with pytest.raises(DataUnavailable, match=r"No candles for SOL/USDC 1m.*workbench data"):
         load_candles(store, "SOL/USDC", "1m")
 
 
@@ -89,3 +89,12 @@ def test_summary_and_delete(store: Store) -> None:
     assert summary["first"].iloc[0] == bars.index[0]
     assert delete_candles(store, source="binance", symbol="SOL/USDT", timeframe="1h") == 24
     assert len(candle_summary(store)) == 0
+
+
+def test_last_candle_ts(store: Store) -> None:
+    """The newest stored open time of a series, None for an unknown series."""
+    bars = load_sample("SOL/USDT", "1h", bars=30)
+    assert last_candle_ts(store, source="binance", symbol="SOL/USDT", timeframe="1h") is None
+    save_candles(store, bars, source="binance", symbol="SOL/USDT", timeframe="1h")
+    assert last_candle_ts(store, source="binance", symbol="SOL/USDT",
+                          timeframe="1h") == bars.index[-1]

@@ -43,7 +43,7 @@ def test_newer_schema_is_refused_and_left_untouched(store: Store) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
         conn.execute(text("INSERT INTO audit_log (ts, actor, action, detail) "
                           "VALUES (1, 'me', 'x', '{}')"))
-    with pytest.raises(SchemaVersionError, match="'9999'.*Upgrade the workbench"):
+    with pytest.raises(SchemaVersionError, match=r"'9999'.*Upgrade the workbench"):
         store.upgrade()
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
@@ -88,7 +88,7 @@ def test_malformed_url_is_refused() -> None:
 def test_unreachable_postgres_gives_clear_error() -> None:
     """An unreachable server gives a StoreError telling the user what to check."""
     st = open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    with pytest.raises(StoreError, match="Cannot reach the database.*WORKBENCH_DATABASE__URL"):
+    with pytest.raises(StoreError, match=r"Cannot reach the database.*WORKBENCH_DATABASE__URL"):
         st.upgrade()
 
 
@@ -116,3 +116,23 @@ def test_timescaledb_hypertable_when_available(pg_store: Store) -> None:
         assert st.status().timescaledb is False
         pytest.skip("TimescaleDB extension not installed on this server (plain table checked)")
     assert st.status().timescaledb is True
+
+
+def test_migrations_upgrade_from_first_revision(tmp_path: Path) -> None:
+    """A database created at revision 0001 with data in it upgrades to head keeping its rows."""
+    from alembic import command
+
+    from workbench.store.db import _alembic_config
+
+    st = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = _alembic_config()
+    with st.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with st.engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (ts, actor, action, detail) "
+                          "VALUES (1, 'me', 'x', '{}')"))
+    assert not st.status().is_current
+    assert st.upgrade().is_current
+    with st.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar() == 1

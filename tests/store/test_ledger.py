@@ -99,7 +99,8 @@ def test_risk_events_equity_and_job_runs(store: Store) -> None:
 
 def test_model_registry_versions_and_promotion(store: Store) -> None:
     """Versions count up per name; promoting one retires the previous production version."""
-    kw = dict(path="p", features=["r1"], params={}, metrics={"sharpe": 1.0}, fingerprint="f")
+    kw = {"path": "p", "features": ["r1"], "params": {}, "metrics": {"sharpe": 1.0},
+          "fingerprint": "f"}
     assert L.register_model(store, name="m", **kw) == 1
     assert L.register_model(store, name="m", **kw) == 2
     L.set_model_status(store, "m", 1, "production", "first")

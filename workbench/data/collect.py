@@ -36,7 +36,7 @@ from workbench.data.pool_stream import PoolStream, PoolTick, PoolWatch, stream_p
 from workbench.data.quality import TickGate, check_bars
 from workbench.domain import timeframe_seconds
 from workbench.errors import DataError
-from workbench.store.candles import save_candles
+from workbench.store.candles import last_candle_ts, save_candles
 from workbench.store.db import Store
 from workbench.store.lake import Lake, LakeKey
 
@@ -115,18 +115,6 @@ def _resolve_sinks(
     return chosen
 
 
-def _store_last(store: Store, key: LakeKey, timeframe: str) -> pd.Timestamp | None:
-    """Newest stored candle of a series in the ledger store, or None."""
-    from sqlalchemy import text
-
-    with store.engine.connect() as conn:
-        value = conn.execute(text(
-            "SELECT MAX(c.ts) FROM candles c JOIN candle_series s ON s.id = c.series_id "
-            "WHERE s.source = :src AND s.symbol = :sym AND s.timeframe = :tf"),
-            {"src": key.source, "sym": key.symbol, "tf": timeframe}).scalar()
-    return None if value is None else pd.Timestamp(int(value), unit="ns", tz="UTC")
-
-
 def _last_in_all(
     sinks: Sequence[str], lake: Lake | None, store: Store | None, key: LakeKey
 ) -> pd.Timestamp | None:
@@ -138,7 +126,8 @@ def _last_in_all(
             lasts.append(lake.last_timestamp(key))
         else:
             assert store is not None
-            lasts.append(_store_last(store, key, key.timeframe))
+            lasts.append(last_candle_ts(store, source=key.source, symbol=key.symbol,
+                                        timeframe=key.timeframe))
     if any(t is None for t in lasts):
         return None
     return min(t for t in lasts if t is not None)

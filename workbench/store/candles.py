@@ -22,7 +22,14 @@ from sqlalchemy import text
 from workbench.errors import DataError, DataUnavailable, SchemaError
 from workbench.store.db import Store
 
-__all__ = ["COLUMNS", "candle_summary", "delete_candles", "load_candles", "save_candles"]
+__all__ = [
+    "COLUMNS",
+    "candle_summary",
+    "delete_candles",
+    "last_candle_ts",
+    "load_candles",
+    "save_candles",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,9 @@ COLUMNS = ("open", "high", "low", "close", "volume")
 _INSERT_COLS = "series_id, ts, open, high, low, close, volume"
 
 
-def _series_id(store: Store, source: str, symbol: str, timeframe: str, *, create: bool) -> int | None:
+def _series_id(
+    store: Store, source: str, symbol: str, timeframe: str, *, create: bool
+) -> int | None:
     """The small integer key of a (source, symbol, timeframe) series."""
     key = {"src": source, "s": symbol, "t": timeframe}
     find = text("SELECT id FROM candle_series WHERE source=:src AND symbol=:s AND timeframe=:t")
@@ -297,6 +306,21 @@ def _fetch(store: Store, sid: int, lo: int | None, hi: int | None) -> list[Any]:
         return rows
     finally:
         raw.close()
+
+
+def last_candle_ts(store: Store, *, source: str, symbol: str, timeframe: str
+                   ) -> pd.Timestamp | None:
+    """Open time (UTC) of the newest stored candle of one series, or None when it has none.
+
+    Collectors resume from here, so a re-run fetches only what is new.
+    """
+    sid = _series_id(store, source, symbol, timeframe, create=False)
+    if sid is None:
+        return None
+    with store.engine.connect() as conn:
+        value = conn.execute(text("SELECT MAX(ts) FROM candles WHERE series_id = :sid"),
+                             {"sid": sid}).scalar()
+    return None if value is None else pd.Timestamp(int(value), unit="ns", tz="UTC")
 
 
 def delete_candles(store: Store, *, source: str, symbol: str, timeframe: str) -> int:

@@ -201,8 +201,8 @@ def open_store(target: Settings | str | None = None, *, echo: bool = False) -> S
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(
-            f"Database URL {_redacted(url)!r} is malformed; expected e.g. sqlite:///data/workbench.db "
-            "or postgresql+psycopg://user@127.0.0.1:5432/workbench."
+            f"Database URL {_redacted(url)!r} is malformed; expected e.g. "
+            "sqlite:///data/workbench.db or postgresql+psycopg://user@127.0.0.1:5432/workbench."
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -99,7 +99,7 @@ class Candle(Base):
     """OHLCV bar; ``ts`` is the open time in UTC ns."""
 
     __tablename__ = "candles"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it
     series_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     open: Mapped[float] = mapped_column(Float)
@@ -116,6 +116,7 @@ class MarketTrade(Base):
     __table_args__ = (
         UniqueConstraint("venue", "signature", "seq", name="uq_market_trades_sig"),
         Index("ix_market_trades_symbol_ts", "symbol", "ts"),
+        Index("ix_market_trades_venue_symbol_slot", "venue", "symbol", "slot"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     venue: Mapped[str] = mapped_column(String(32))
