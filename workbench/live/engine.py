@@ -371,7 +371,7 @@ class Engine:
             wallet_quote=self.config.wallet_quote, wallet_sol=self.config.wallet_sol,
             snapshot_path=path)
         if ledger.get_state(self.store, _ACCOUNT_KEY) is None:
-            if self.market.restored:
+            if self.market.restored and len(ledger.load_orders(self.store, limit=1)):
                 raise StoreError(
                     f"The paper chain snapshot {path} exists but the ledger has no starting "
                     "balances for it; delete the snapshot to start a fresh paper market.")
@@ -413,18 +413,18 @@ class Engine:
         self.portfolio = book
 
     def _stored_fills(self, coid: str | None = None) -> list[tuple[str | None, Fill]]:
-        q = select(FillRow).order_by(FillRow.id)
+        q = select(*FillRow.__table__.c).order_by(FillRow.id)
         if coid is not None:
             q = q.where(FillRow.client_order_id == coid)
         with self.store.engine.connect() as conn:
-            rows = conn.execute(q).scalars().all()
+            rows = conn.execute(q).mappings().all()
         out = []
         for r in rows:
-            out.append((r.strategy, Fill(
-                client_order_id=r.client_order_id, symbol=r.symbol, side=Side(r.side),
-                base_amount=r.base_amount, quote_amount=r.quote_amount,
-                fee_lamports=int(r.fee_lamports), venue=r.venue, signature=r.signature,
-                ts_event=int(r.ts_event))))
+            out.append((r["strategy"], Fill(
+                client_order_id=r["client_order_id"], symbol=r["symbol"], side=Side(r["side"]),
+                base_amount=r["base_amount"], quote_amount=r["quote_amount"],
+                fee_lamports=int(r["fee_lamports"]), venue=r["venue"],
+                signature=r["signature"], ts_event=int(r["ts_event"]))))
         return out
 
     def _restore_cursor(self) -> None:
@@ -449,9 +449,15 @@ class Engine:
         for name, slot in self.slots.items():
             if slot.strategy is None:
                 continue
-            state = {k: v for k, v in slot.strategy.__dict__.items() if k != "params"}
-            strategies[name] = {"params": _json_params(slot.params),
-                                "state": base64.b64encode(pickle.dumps(state)).decode()}
+            state = {k: v for k, v in slot.strategy.__dict__.items()
+                     if k != "params" and not callable(v)}
+            try:
+                blob = base64.b64encode(pickle.dumps(state)).decode()
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                log.warning("strategy %s state cannot be stored (%s); it restarts fresh after "
+                            "a restart", name, exc)
+                continue
+            strategies[name] = {"params": _json_params(slot.params), "state": blob}
         closes = self.market.closes if self.market is not None else []
         ledger.set_state(self.store, _CURSOR_KEY, {"ts": self._bar_ts, "bars": self.bars_done,
                                                    "strategies": strategies, "closes": closes})
