@@ -159,6 +159,19 @@ class Alerter:
         if self.on_outcome is not None:
             self.on_outcome(what)
 
+    async def flush(self, timeout_s: float = 2.0) -> None:
+        """Deliver what is still queued (at shutdown), for at most ``timeout_s``."""
+        if not self.enabled:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not self._queue.empty() and loop.time() < deadline:
+            alert = self._queue.get_nowait()
+            try:
+                await asyncio.wait_for(self.deliver(alert), max(0.01, deadline - loop.time()))
+            except TimeoutError:
+                return
+
     async def close(self) -> None:
         """Close the HTTP client this alerter created."""
         if self._own_client and self._client is not None:

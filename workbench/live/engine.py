@@ -1112,6 +1112,7 @@ class Engine:
                              detail={"reason": self.stop_reason, "bars": self.bars_done})
         if self.metrics_server is not None:
             await self.metrics_server.stop()
+        await self.alerter.flush()
         await self.alerter.close()
 
 

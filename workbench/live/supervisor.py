@@ -120,6 +120,9 @@ class Supervisor:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
+        for name, task in self._tasks.items():
+            if task.cancelled() and self.status[name].state not in ("finished", "failed"):
+                self.status[name].state = "cancelled"
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """name -> status dict, for /health."""
