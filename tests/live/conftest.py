@@ -39,3 +39,15 @@ def fast_config(bars: pd.DataFrame, **kw: Any) -> EngineConfig:
                               "serve_metrics": False}
     values.update(kw)
     return EngineConfig(**values)
+
+
+async def wait_until(predicate: Any, timeout_s: float = 30.0) -> None:
+    """Poll ``predicate`` (engine state changes without an event to await)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        await asyncio.sleep(0.02)

@@ -9,12 +9,12 @@ import time
 import httpx
 import pytest
 
+from workbench.errors import ConfigError
 from workbench.live import CONTROL_STREAM, EVENTS_STREAM, Engine, submit
 from workbench.live.control import normalise
-from workbench.errors import ConfigError
 from workbench.store import ledger
 
-from .conftest import fast_config, make_settings
+from .conftest import fast_config, make_settings, wait_until
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -44,8 +44,7 @@ async def test_store_commands_apply_within_a_second_and_are_audited(tmp_path, so
     eng = Engine(make_settings(tmp_path), config=fast_config(
         sol_bars, speed=3000.0, stop_at_end=False, serve_metrics=True, poll_s=0.05))
     task = asyncio.create_task(eng.run())
-    while not eng.metrics.counts.get("tick_to_order"):
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: eng.metrics.counts.get("tick_to_order"))
     store = eng.store
     cid = submit(store, actor="ana", command="stop_strategy", args={"strategy": "grid"})
     status, result, took = await _applied(store, cid)
@@ -109,8 +108,7 @@ async def test_redis_commands_and_event_stream(tmp_path, sol_bars):
         sol_bars, speed=3000.0, stop_at_end=False, poll_s=5.0))
     task = asyncio.create_task(eng.run())
     try:
-        while eng.bars_done < 30:
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: eng.bars_done >= 30)
         await asyncio.sleep(0.3)  # the Redis reader is listening from "$"
         t0 = time.monotonic()
         cid = await asyncio.to_thread(submit, eng.store, actor="dee", command="stop",
