@@ -554,8 +554,12 @@ class Engine:
     async def _feed(self) -> None:
         assert self._bars_frame is not None
         frame = self._bars_frame
-        if self.cursor_ts is not None:
-            frame = frame[frame.index.as_unit("ns").asi8 > self.cursor_ts]
+        # After a restart: bars after the stored cursor. After a crash of this task in the
+        # same process: bars after the last one started (a live feed does not resend a bar;
+        # processing it twice would feed it twice to the strategies' in-memory state).
+        after = max(self.cursor_ts or 0, self._bar_ts) or None
+        if after is not None:
+            frame = frame[frame.index.as_unit("ns").asi8 > after]
         speed = self.settings.engine.replay_speed if self.config.speed is None \
             else self.config.speed
         async for bar in replay_bars(frame, symbol=self.config.symbol,
