@@ -830,7 +830,10 @@ class Engine:
                 # step down while it still suffices (the guess may overshoot)
                 lo, hi = 0, spend
                 if out > base_raw:
-                    lo = spend * base_raw // out
+                    guess_lo = spend * base_raw // out
+                    q = await venue.quote(replace(req, in_amount_raw=guess_lo))
+                    if q.out_amount_raw < base_raw:
+                        lo = guess_lo  # a verified insufficient input bounds the search
                     while hi - lo > 1:
                         mid = (lo + hi) // 2
                         q = await venue.quote(replace(req, in_amount_raw=mid))
