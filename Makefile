@@ -44,7 +44,7 @@ bench: kernel
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check workbench tests benchmarks dashboards
+	$(BIN)/ruff check workbench tests benchmarks dashboards notebooks scripts
 	$(BIN)/lint-imports
 
 clean-venv:

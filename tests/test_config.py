@@ -28,10 +28,13 @@ def test_defaults_are_paper_on_sqlite() -> None:
     assert s.database_url == "sqlite:///data/workbench.db"
 
 
-def test_env_beats_file_and_overrides_beat_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_beats_file_and_overrides_beat_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Priority: overrides > WORKBENCH_* env > TOML file > defaults, section by section."""
     cfg = tmp_path / "wb.toml"
-    cfg.write_text('[risk]\nmax_daily_loss = "250"\nmax_open_positions = 3\n[data]\ndir = "elsewhere"\n')
+    cfg.write_text('[risk]\nmax_daily_loss = "250"\nmax_open_positions = 3\n'
+                   '[data]\ndir = "elsewhere"\n')
     monkeypatch.setenv("WORKBENCH_RISK__MAX_OPEN_POSITIONS", "7")
     s = load_settings(cfg)
     assert str(s.risk.max_daily_loss) == "250"
@@ -62,7 +65,7 @@ def test_unknown_setting_is_an_error(tmp_path: Path) -> None:
     """A misspelt key is refused rather than silently ignored."""
     cfg = tmp_path / "wb.toml"
     cfg.write_text('[risk]\nmax_dailyloss = 5\n')
-    with pytest.raises(ConfigError, match="unknown setting 'risk.max_dailyloss'"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'risk\.max_dailyloss'"):
         load_settings(cfg)
 
 

@@ -36,7 +36,7 @@ def _environment_reqs() -> dict[str, str]:
 
 
 def test_environment_yml_matches_pyproject() -> None:
-    """Every dependency and lower bound in pyproject.toml is in environment.yml, and nothing else."""
+    """Every dependency and lower bound in pyproject.toml is in environment.yml, nothing else."""
     assert _environment_reqs() == _pyproject_reqs()
 
 
@@ -53,7 +53,7 @@ def test_declared_lower_bounds_are_met() -> None:
 
 
 def test_public_api_is_pinned() -> None:
-    """``workbench.__all__`` has no duplicates and names everything public (as httpx pins its API)."""
+    """``workbench.__all__`` has no duplicates and names everything public (as httpx does)."""
     import workbench
 
     names = workbench.__all__

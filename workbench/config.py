@@ -221,7 +221,7 @@ class DashboardSettings(BaseModel):
     users: dict[str, SecretStr] = Field(default_factory=dict)
     readonly_users: tuple[str, ...] = ()
     cookie_secret: SecretStr | None = None
-    address: str = "0.0.0.0"  # noqa: S104 - only used when login is required
+    address: str = "0.0.0.0"
     allowed_origins: tuple[str, ...] = ()
 
 

@@ -20,7 +20,6 @@ from solders.transaction import VersionedTransaction
 from workbench.chain import Chain
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint, safe_url
 from workbench.chain.programs import TOKEN_PROGRAM_ID, system_transfer_ix
-from workbench.retry import RetryPolicy
 from workbench.chain.rpc import RpcChain
 from workbench.chain.types import Commitment
 from workbench.errors import (
@@ -33,6 +32,7 @@ from workbench.errors import (
     TxExpired,
     VenueError,
 )
+from workbench.retry import RetryPolicy
 
 FIX = Path(__file__).parents[1] / "fixtures" / "rpc"
 PAIRS = json.loads((FIX / "blocto_solana-go-sdk_rpc_request_response_pairs.json").read_text())

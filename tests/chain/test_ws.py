@@ -10,7 +10,6 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from websockets.asyncio.server import serve
 
-from workbench.retry import RetryPolicy
 from workbench.chain.ws import (
     account_subscribe,
     logs_subscribe,
@@ -18,6 +17,7 @@ from workbench.chain.ws import (
     ws_url_for,
 )
 from workbench.errors import ConfigError, OrderRejected, TemporaryVenueError
+from workbench.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

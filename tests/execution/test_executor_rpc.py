@@ -13,12 +13,12 @@ from solders.transaction import VersionedTransaction
 from workbench.chain.classify import tx_error_to_json
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint
 from workbench.chain.programs import COMPUTE_BUDGET_PROGRAM_ID, associated_token_address
-from workbench.retry import RetryPolicy
 from workbench.chain.rpc import RpcChain
 from workbench.domain import OrderStatus
 from workbench.errors import TxExpired
 from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent
 from workbench.execution.transactions import compute_unit_limit
+from workbench.retry import RetryPolicy
 from workbench.testing import paper_market
 
 pytestmark = pytest.mark.integration

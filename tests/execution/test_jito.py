@@ -17,7 +17,6 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from workbench.chain.programs import system_transfer_ix
-from workbench.retry import RetryPolicy
 from workbench.config import ExecutionSettings
 from workbench.errors import ConfigError, OrderRejected, RateLimited
 from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent
@@ -32,6 +31,7 @@ from workbench.execution.jito import (
     tip_instruction,
     tip_paid_lamports,
 )
+from workbench.retry import RetryPolicy
 from workbench.testing import paper_market
 
 FIX = Path(__file__).parents[1] / "fixtures" / "jito"

@@ -54,4 +54,5 @@ __all__ = [
     "sol_to_lamports",
     "timeframe_seconds",
     "to_raw",
+    "token_by_symbol",
 ]

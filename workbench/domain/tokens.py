@@ -44,15 +44,12 @@ class Token:
         return self.symbol
 
 
-SOL = Token(
-    mint=Pubkey.from_string("So11111111111111111111111111111111111111112"), symbol="SOL", decimals=9
-)
-USDC = Token(
-    mint=Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"), symbol="USDC", decimals=6
-)
-USDT = Token(
-    mint=Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"), symbol="USDT", decimals=6
-)
+SOL = Token(mint=Pubkey.from_string("So11111111111111111111111111111111111111112"),
+            symbol="SOL", decimals=9)
+USDC = Token(mint=Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"),
+             symbol="USDC", decimals=6)
+USDT = Token(mint=Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"),
+             symbol="USDT", decimals=6)
 WELL_KNOWN: dict[str, Token] = {t.symbol: t for t in (SOL, USDC, USDT)}
 
 

@@ -45,7 +45,6 @@ from solders.transaction import VersionedTransaction
 
 from workbench.chain.jsonrpc import JsonRpcClient, RpcEndpoint, check_rpc_response, safe_url
 from workbench.chain.programs import SYSTEM_PROGRAM_ID, system_transfer_ix
-from workbench.chain.retry import RetryPolicy, retry
 from workbench.chain.types import ConfirmedTx
 from workbench.errors import (
     ConfigError,
@@ -53,6 +52,7 @@ from workbench.errors import (
     SchemaError,
     TemporaryVenueError,
 )
+from workbench.retry import RetryPolicy, retry
 
 __all__ = [
     "DEFAULT_BLOCK_ENGINE_URL",
