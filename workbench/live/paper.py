@@ -257,8 +257,16 @@ class PaperMarket:
         self._closes = [Decimal(v) for v in values]
 
     def record_swap(self, signature: Signature) -> None:
-        """Remember a swap's signature (kept in the snapshot with its landed record)."""
+        """Remember a swap's signature (kept in the snapshot with its landed record).
+
+        Landed records older than the last 500 swaps are dropped from memory: their blockhashes
+        expired long ago, so their bytes can no longer land again and nothing reconciles them.
+        """
         self.swap_signatures.append(signature)
+        if len(self.swap_signatures) > 1000:
+            for old in self.swap_signatures[:-500]:
+                self.chain._landed.pop(old, None)
+            del self.swap_signatures[:-500]
 
     # --- prices -------------------------------------------------------------------------
 
@@ -328,7 +336,9 @@ class PaperMarket:
                         decimals=token.decimals))
                     signers[bytes(pool.authority_pubkey)] = pool.authority
         if ixs:
-            self.chain.run(m.payer, ixs, list(signers.values()))
+            landed = self.chain.run(m.payer, ixs, list(signers.values()))
+            # a price-tracking transaction is never re-sent or reconciled: do not keep it
+            self.chain._landed.pop(landed.signature, None)
 
     def reserves(self) -> dict[str, tuple[int, int]]:
         """venue name -> (base, quote) reserves in base units."""
