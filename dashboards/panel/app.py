@@ -10,8 +10,7 @@ import panel as pn
 from workbench.config import load_settings
 from workbench.dashboard.app import build_app
 
-pn.extension("tabulator")
-
+# build_app loads Panel's extensions itself (Tabulator only when the first page needs it)
 dashboard = build_app(load_settings())
 dashboard.servable(title="Solana Trading Workbench")
 

@@ -30,7 +30,7 @@ def seeded_store(folder: Path) -> tuple[Store, DemoSeed, str]:
 
 
 class Browser:
-    """One Chromium per module; ``page()`` opens a fresh context recording JS errors."""
+    """One Chromium for the test run; ``page()`` opens a fresh context recording JS errors."""
 
     def __init__(self) -> None:
         from playwright.sync_api import sync_playwright
@@ -54,7 +54,7 @@ class Browser:
         self._pw.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium driven by playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:

@@ -1,13 +1,22 @@
 """The whole dashboard for one session: header, banners, pages in tabs, live refresh.
 
 Pages are built when first opened (the Overview at once), so the first paint only pays for
-one page. One periodic callback per session refreshes the status bar and the visible page
-every ``REFRESH_MS``; a fill written to the store is on screen within one period plus the
-time to read it.
+one page. The Overview shows no table widget, so a session that starts there does not load
+Tabulator's scripts (about 0.5 MB) at all: when the user first opens a page with tables, the
+browser fetches them from the dashboard's own server, and only then does the server build
+that page (a table sent before its library would fail to render). A session that starts on
+a table page (``?page=orders``) gets the scripts with the page.
+
+One periodic callback per session refreshes the status bar and the visible page every
+``REFRESH_MS``; a fill written to the store is on screen within one period plus the time to
+read it. With Redis configured (``engine.redis_url``), the engine's events on the stream
+``workbench:events`` trigger a refresh at once (:mod:`workbench.dashboard.events`); polling
+stays as the fallback and for what the engine does not announce.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -17,10 +26,11 @@ import panel as pn
 from workbench.config import Settings
 from workbench.dashboard.auth import Role
 from workbench.dashboard.context import DashboardContext, open_context
+from workbench.dashboard.events import REFRESH_TOPICS
 from workbench.dashboard.pages import CSS, PAGES, Page, StatusBar
 from workbench.dashboard.queries import load_store_version
 
-__all__ = ["REFRESH_MS", "DashboardApp", "build_app"]
+__all__ = ["REFRESH_MS", "DashboardApp", "build_app", "table_scripts"]
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +47,48 @@ LOCAL_ONLY_BANNER = (
 )
 
 
+def table_scripts() -> list[str]:
+    """Tabulator's scripts as the dashboard's own server serves them (relative URLs)."""
+    from panel.io.resources import set_resource_mode
+    from panel.models.tabulator import DataTabulator
+
+    with set_resource_mode("server"):
+        return list(DataTabulator.__javascript__)
+
+
+# Runs in the browser when the active tab changes: loads Tabulator's scripts once, in order,
+# then tells the server (through the hidden ``ready`` input) that table pages may be sent.
+_LOAD_TABLES_JS = """
+const needs = %(needs)s;
+if (!needs[cb_obj.active] || window._wbTables) { return; }
+window._wbTables = true;
+const load = (src) => new Promise((resolve, reject) => {
+  const el = document.createElement('script');
+  el.src = src; el.onload = resolve;
+  el.onerror = () => reject(new Error('cannot load ' + src));
+  document.head.appendChild(el);
+});
+(async () => {
+  for (const src of %(scripts)s) { await load(src); }
+  ready.value = 'tables';
+})().catch((err) => { window._wbTables = false; console.error(err); });
+"""
+
+
 class DashboardApp(pn.viewable.Viewer):
-    """Header, banners and the pages of one session, refreshed live."""
+    """Header, banners and the pages of one session, refreshed live.
+
+    Args:
+        ctx: the session's context.
+        page: slug of the page to open first (default the Overview).
+        refresh_ms: live refresh period.
+        tables_loaded: the page the browser received already loads Tabulator's scripts;
+            when False, table pages wait for the browser to fetch them first.
+    """
 
     def __init__(self, ctx: DashboardContext, *, page: str | None = None,
-                 refresh_ms: int = REFRESH_MS, **params: Any) -> None:
+                 refresh_ms: int = REFRESH_MS, tables_loaded: bool = True,
+                 **params: Any) -> None:
         super().__init__(**params)
         self.ctx = ctx
         self.status = StatusBar(ctx)
@@ -50,12 +97,23 @@ class DashboardApp(pn.viewable.Viewer):
         self._classes = {cls.slug: cls for cls in PAGES}
         slugs = list(self._holders)
         start = slugs.index(page) if page in slugs else 0
+        self._tables_in_browser = tables_loaded
         self.tabs = pn.Tabs(*[(cls.title, self._holders[cls.slug]) for cls in PAGES],
                             active=start, dynamic=True, sizing_mode="stretch_width")
+        # hidden: the browser writes "tables" here once Tabulator's scripts have loaded
+        self.tables_ready = pn.widgets.TextInput(value="", visible=False,
+                                                 css_classes=["wb-tables-ready"])
+        self.tables_ready.param.watch(self._on_tables_ready, "value")
+        if not tables_loaded:
+            needs = [cls.needs_tables for cls in PAGES]
+            self.tabs.jscallback(args={"ready": self.tables_ready}, active=_LOAD_TABLES_JS % {
+                "needs": json.dumps(needs), "scripts": json.dumps(table_scripts())})
         self._open(slugs[start])
         self.tabs.param.watch(self._on_tab, "active")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False)
         self._callback: Any = None
+        self._on_events: Any = None
+        self._doc: Any = None
         self._version: tuple[Any, ...] = ()
         self._status_at = self._page_at = time.monotonic()
         self._page_slug = slugs[start]
@@ -66,18 +124,36 @@ class DashboardApp(pn.viewable.Viewer):
         """The slug of the page on screen."""
         return list(self._holders)[self.tabs.active]
 
-    def _open(self, slug: str) -> Page:
+    def _can_show(self, slug: str) -> bool:
+        return self._tables_in_browser or not self._classes[slug].needs_tables
+
+    def _open(self, slug: str) -> Page | None:
+        """The page, built on first use; None while its scripts are still loading."""
         page = self.pages.get(slug)
         if page is None:
+            if not self._can_show(slug):
+                self._holders[slug].objects = [pn.pane.HTML(
+                    '<i data-testid="loading-tables">Loading tables…</i>')]
+                return None
             page = self._classes[slug](self.ctx)
             self.pages[slug] = page
             self._holders[slug].objects = [page]
         return page
 
+    def _on_tables_ready(self, event: Any) -> None:
+        if event.new != "tables" or self._tables_in_browser:
+            return
+        pn.extension("tabulator")  # so Panel counts Tabulator as loaded in this session
+        self._tables_in_browser = True
+        page = self._open(self.active_slug)
+        if page is not None:
+            page.refresh()
+
     def _on_tab(self, event: Any) -> None:
         slug = list(self._holders)[event.new]
         page = self._open(slug)
-        page.refresh()
+        if page is not None:
+            page.refresh()
         if pn.state.location is not None:
             pn.state.location.search = f"?page={slug}"
 
@@ -96,7 +172,9 @@ class DashboardApp(pn.viewable.Viewer):
             slug = self.active_slug
             if changed or slug != self._page_slug or now - self._page_at >= FULL_REFRESH_S:
                 self._page_slug, self._page_at = slug, now
-                self._open(slug).refresh()
+                page = self._open(slug)
+                if page is not None:
+                    page.refresh()
         except Exception as exc:  # the store may be locked or migrating; keep the session alive
             log.warning("dashboard refresh failed: %s", exc)
             self.error.object = f"Cannot read the store: {exc}"
@@ -106,9 +184,30 @@ class DashboardApp(pn.viewable.Viewer):
                 self.error.visible = False
 
     def start(self) -> None:
-        """Start live refresh (call inside a server session)."""
+        """Start live refresh (call inside a server session): the periodic poll, and with an
+        event feed an immediate refresh after each batch of engine events."""
+        self._doc = pn.state.curdoc
         if self._callback is None:
             self._callback = pn.state.add_periodic_callback(self.tick, period=self.refresh_ms)
+        feed, doc = self.ctx.feed, pn.state.curdoc
+        if feed is not None and doc is not None and self._on_events is None:
+            def on_events(events: Any) -> None:  # called from the feed's thread
+                if any(ev.topic in REFRESH_TOPICS for ev in events):
+                    doc.add_next_tick_callback(self._tick_in_doc)
+
+            self._on_events = on_events
+            feed.subscribe(on_events)
+
+            def unsubscribe(_context: Any) -> None:
+                feed.unsubscribe(on_events)
+
+            pn.state.on_session_destroyed(unsubscribe)
+
+    def _tick_in_doc(self) -> None:
+        from panel.io.state import set_curdoc
+
+        with set_curdoc(self._doc or pn.state.curdoc):
+            self.tick()
 
     def __panel__(self) -> pn.viewable.Viewable:
         banners: list[Any] = []
@@ -129,22 +228,28 @@ class DashboardApp(pn.viewable.Viewer):
         header = pn.Row(
             pn.pane.HTML("<h2 style='margin:4px 0'>Solana Trading Workbench</h2>"),
             self.status, pn.pane.HTML(logout), sizing_mode="stretch_width", align="center")
-        return pn.Column(header, *banners, self.error, self.tabs, sizing_mode="stretch_width")
+        return pn.Column(header, *banners, self.error, self.tabs, self.tables_ready,
+                         sizing_mode="stretch_width")
 
 
 def build_app(settings: Settings, *, user: str | None = None, page: str | None = None,
-              refresh_ms: int = REFRESH_MS) -> pn.viewable.Viewable:
+              refresh_ms: int = REFRESH_MS, feed: Any = None) -> pn.viewable.Viewable:
     """The dashboard for the current session (user from ``pn.state.user`` unless given).
 
-    The page comes from ``?page=<slug>`` in the URL unless ``page`` is given.
+    The page comes from ``?page=<slug>`` in the URL unless ``page`` is given; ``feed`` is the
+    process's :class:`~workbench.dashboard.events.EventFeed` when Redis is configured.
     """
-    pn.extension("tabulator", raw_css=[CSS], notifications=False)
     if user is None:
         user = pn.state.user
     if page is None and pn.state.location is not None:
         raw = pn.state.session_args.get("page") if pn.state.session_args else None
         page = raw[0].decode() if raw else None
-    app = DashboardApp(open_context(settings, user), page=page, refresh_ms=refresh_ms)
+    start = next((cls for cls in PAGES if cls.slug == page), PAGES[0])
+    # Tabulator's scripts go into the page only when the first page shows tables
+    extensions = ("tabulator",) if start.needs_tables else ()
+    pn.extension(*extensions, raw_css=[CSS], notifications=False)
+    app = DashboardApp(open_context(settings, user, feed=feed), page=start.slug,
+                       refresh_ms=refresh_ms, tables_loaded=start.needs_tables)
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         app.start()
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from workbench.config import Settings
 from workbench.dashboard.auth import LOCAL_USER, Role, role_for
@@ -32,6 +33,8 @@ class DashboardContext:
         role: what the user may do.
         controller: sends control commands as ``user``.
         is_local_only: no users configured: the server binds to 127.0.0.1 and asks no login.
+        feed: the engine's live event feed (:class:`~workbench.dashboard.events.EventFeed`),
+            None when Redis is not configured and pages rely on polling the store.
     """
 
     settings: Settings
@@ -40,6 +43,7 @@ class DashboardContext:
     role: Role
     controller: Controller
     is_local_only: bool
+    feed: Any = None
 
     @property
     def can_act(self) -> bool:
@@ -54,8 +58,8 @@ def _local_actor() -> str:
         return LOCAL_USER
 
 
-def open_context(settings: Settings, user: str | None, *, store: Store | None = None
-                 ) -> DashboardContext:
+def open_context(settings: Settings, user: str | None, *, store: Store | None = None,
+                 feed: Any = None) -> DashboardContext:
     """The context for a session whose authenticated user is ``user`` (``pn.state.user``)."""
     store = store or shared_store(settings.database_url)
     local = not settings.dashboard.users
@@ -63,4 +67,4 @@ def open_context(settings: Settings, user: str | None, *, store: Store | None = 
     name = _local_actor() if local else (user or "anonymous")
     return DashboardContext(settings=settings, store=store, user=name, role=role,
                             controller=Controller(store=store, actor=name, role=role),
-                            is_local_only=local)
+                            is_local_only=local, feed=feed)

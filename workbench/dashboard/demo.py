@@ -4,7 +4,9 @@ Prices are the shipped real SOL/USDT 5m candles; the trades are a fixed alternat
 buy/sell pattern at bar closes, and each fill's ``signature`` is a real ed25519 signature by
 a fixed test keypair over the order id (so it has the exact shape of a Solana signature),
 not a transaction that landed anywhere. Engine state (heartbeat, breaker, health, latency,
-marks, logs) is written in the shapes documented in :mod:`workbench.dashboard.queries`.
+marks, logs) is written in the shapes documented in :mod:`workbench.dashboard.queries`; no
+depth is published (the engine publishes none), so the Market page computes the paper pools'
+depth from the stored candles.
 Use a real paper run (``make run``) to see the engine's own numbers.
 """
 
@@ -125,9 +127,6 @@ def seed_demo_store(store: Store, *, bars: int = 600, trades: int = 24) -> DemoS
     ledger.set_state(store, "logs", {"lines": [
         "INFO engine: started in paper mode (demo seed)",
         f"INFO fills: {len(order_ids)} fills for grid-sol"]})
-    ledger.set_state(store, f"depth:{SYMBOL}:local_amm", {"levels": [
-        {"impact_bps": b, "bid_base": str(40 * b), "ask_base": str(38 * b)}
-        for b in (10, 25, 50, 100, 200)]})
     ledger.start_job_run(store, run_id="demo-run-1", job="fetch_bars", params={"smoke": True})
     ledger.finish_job_run(store, "demo-run-1", status="succeeded")
     return DemoSeed(order_ids=tuple(order_ids), signatures=tuple(sigs),

@@ -9,6 +9,7 @@ refuses such users again on the server.
 
 from __future__ import annotations
 
+import html as _html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,30 @@ def update_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> bool:
     return True
 
 
+def html_table(frame: pd.DataFrame, *, name: str, max_rows: int = 20) -> str:
+    """A small static HTML table (escaped), for pages that must stay light: no table widget
+    and so no table library in the browser. Rows past ``max_rows`` are counted, not shown."""
+    shown = display_frame(frame)
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in shown.head(max_rows).itertuples(index=False))
+    if not len(shown):
+        body = f'<tr><td colspan="{max(len(shown.columns), 1)}"><i>none</i></td></tr>'
+    more = (f'<div class="wb-more">{len(shown) - max_rows} more not shown</div>'
+            if len(shown) > max_rows else "")
+    return (f'<table class="wb-html-table" data-testid="table-{name}"><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table>{more}")
+
+
 def _message(kind: str, text: str) -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width", visible=bool(text))
+
+
+def _set_html(pane: pn.pane.HTML, html: str) -> None:
+    """Send ``html`` only when it differs from what the browser shows."""
+    if pane.object != html:
+        pane.object = html
 
 
 def _fmt_money(value: float | None) -> str:
@@ -98,6 +121,10 @@ CSS = """
 .wb-good .wb-card-value {color:#1a7f37}
 .wb-banner {padding:6px 12px;border-radius:4px;background:#fff8c5;border:1px solid #d4a72c}
 pre.wb-log {max-height:360px;overflow:auto;font-size:12px;background:#f6f8fa;padding:8px}
+table.wb-html-table {border-collapse:collapse;width:100%;font-size:13px}
+table.wb-html-table th, table.wb-html-table td {border-bottom:1px solid #d0d7de;padding:4px 8px;
+          text-align:left;vertical-align:top;word-break:break-word}
+table.wb-html-table th {background:#f6f8fa}
 """
 
 
@@ -106,6 +133,8 @@ class Page(pn.viewable.Viewer):
 
     title: str = ""
     slug: str = ""
+    #: The page shows Tabulator tables, so the browser must have loaded Tabulator's scripts.
+    needs_tables: bool = True
 
     def __init__(self, ctx: DashboardContext, **params: Any) -> None:
         super().__init__(**params)
@@ -149,10 +178,13 @@ class StatusBar(Page):
                   "no heartbeat" if status.heartbeat_age_s is None else
                   f"silent {status.heartbeat_age_s:,.0f}s")
         breaker = status.breaker + (f" ({status.breaker_reason})" if status.breaker_reason else "")
+        feed = self.ctx.feed
+        live = feed.describe() if feed is not None else "store polling"
         html = (f'<span data-testid="status-engine">engine: <b>{engine}</b></span> &middot; '
                 f'<span data-testid="status-breaker">breaker: <b>{breaker}</b></span> &middot; '
                 f'<span data-testid="status-user">user: <b>{self.ctx.user}</b> '
-                f"({self.ctx.role})</span>")
+                f"({self.ctx.role})</span> &middot; "
+                f'<span data-testid="status-live">updates: {_html.escape(live)}</span>')
         if html != self._last:
             self._last = html
             self.html.object = html
@@ -165,6 +197,8 @@ class OverviewPage(Page):
     """Equity curve, today's PnL, drawdown, exposure by token, breaker and engine health."""
 
     title, slug = "Overview", "overview"
+    # the first page a user sees: static HTML tables keep Tabulator's ~0.5 MB of scripts off it
+    needs_tables = False
 
     def __init__(self, ctx: DashboardContext, **params: Any) -> None:
         super().__init__(ctx, **params)
@@ -176,12 +210,17 @@ class OverviewPage(Page):
         self.equity_fig.yaxis.formatter = NumeralTickFormatter(format="0,0.00")
         self.equity_fig.add_tools(HoverTool(tooltips=[("equity", "@equity{0,0.00}")],
                                             mode="vline"))
-        self.dd_fig = figure(x_axis_type="datetime", height=140, sizing_mode="stretch_width",
-                             title="Drawdown %", x_range=self.equity_fig.x_range, tools="")
+        # shares the equity plot's time axis, so it draws none of its own (a datetime axis
+        # is a dozen models to build, send and render)
+        self.dd_fig = figure(x_axis_type=None, height=120, sizing_mode="stretch_width",
+                             title="Drawdown %", x_range=self.equity_fig.x_range, tools="",
+                             toolbar_location=None)
         self.dd_fig.varea("ts", "drawdown", 0, source=self.source, fill_alpha=0.4,
                           fill_color="#cf222e")
-        self.exposure = make_table(name="exposure", page_size=10)
-        self.health = make_table(name="health", page_size=10)
+        self.exposure = pn.pane.HTML("", sizing_mode="stretch_width",
+                                     css_classes=["wb-table-exposure"])
+        self.health = pn.pane.HTML("", sizing_mode="stretch_width",
+                                   css_classes=["wb-table-health"])
         self._sig: tuple[Any, ...] = ()
         self.refresh()
 
@@ -213,11 +252,11 @@ class OverviewPage(Page):
         exposure = data.exposure.copy()
         for col in ("quantity", "value"):
             exposure[col] = exposure[col].map(queries._decimal_text)
-        update_table(self.exposure, exposure)
+        _set_html(self.exposure, html_table(exposure, name="exposure"))
         health = pd.DataFrame(
             [{"key": k, "value": json.dumps(v, default=str, sort_keys=True)}
              for k, v in st.health.items()], columns=["key", "value"])
-        update_table(self.health, health)
+        _set_html(self.health, html_table(health, name="health"))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
@@ -453,7 +492,8 @@ class MarketPage(Page):
         super().__init__(ctx, **params)
         self.series = pn.widgets.Select(name="Series (source · pair · timeframe)", options={},
                                         width=360)
-        self.depth_key = pn.widgets.Select(name="Depth (pair @ venue)", options={}, width=300)
+        self.depth_key = pn.widgets.Select(name="Depth (pair @ venue)", options={}, width=300,
+                                           css_classes=["wb-depth"])
         self.source = ColumnDataSource({k: [] for k in
                                         ("ts", "open", "high", "low", "close", "color")})
         self.fig = figure(x_axis_type="datetime", height=320, sizing_mode="stretch_width",
@@ -463,13 +503,14 @@ class MarketPage(Page):
                                        fill_color="color", line_color="color")
         self.depth_source = ColumnDataSource({"impact_bps": [], "bid_base": [], "ask_base": []})
         self.depth_fig = figure(height=220, sizing_mode="stretch_width",
-                                title="Depth within price impact (base units)",
+                                title="Depth within price impact (base tokens)",
                                 x_axis_label="impact, bps", tools="")
         self.depth_fig.step("impact_bps", "bid_base", source=self.depth_source, color="#1a7f37",
                             legend_label="bid")
         self.depth_fig.step("impact_bps", "ask_base", source=self.depth_source, color="#cf222e",
                             legend_label="ask")
-        self.depth_note = pn.pane.HTML("")
+        self.depth_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._depth_sig: tuple[Any, ...] = ()
         self.series.param.watch(lambda _e: self._load_candles(), "value")
         self.depth_key.param.watch(lambda _e: self._load_depth(), "value")
         self._sig: tuple[Any, ...] = ()
@@ -498,20 +539,29 @@ class MarketPage(Page):
 
     def _load_depth(self) -> None:
         if not self.depth_key.value:
-            self.depth_note.object = ("<i>No depth published in the store yet (the engine "
-                                      "writes <code>depth:&lt;pair&gt;:&lt;venue&gt;</code>).</i>")
+            _set_html(self.depth_note, "<i>No depth: the engine published no "
+                      "<code>depth:&lt;pair&gt;:&lt;venue&gt;</code> key and no paper pool is "
+                      "configured.</i>")
             return
         _, symbol, venue = self.depth_key.value.split(":", 2)
-        depth = queries.load_depth(self.ctx.store, symbol=symbol, venue=venue)
-        self.depth_note.object = f"Depth of {symbol} on {venue}: {len(depth)} levels."
-        self.depth_source.data = {c: depth[c].astype(float).to_numpy() for c in depth.columns}
+        view = queries.load_pool_depth(self.ctx.store, symbol=symbol, venue=venue)
+        _set_html(self.depth_note, f'<span data-testid="depth-note">'
+                  f"{_html.escape(view.note)}</span>")
+        data = {c: view.levels[c].astype(float).to_numpy()
+                for c in ("impact_bps", "bid_base", "ask_base")}
+        if self._depth_sig != (self.depth_key.value, view.source, view.price, len(view.levels)):
+            self._depth_sig = (self.depth_key.value, view.source, view.price, len(view.levels))
+            self.depth_source.data = data
 
     def _depth_keys(self) -> list[str]:
+        """Published ``depth:`` keys, then the configured paper pools not among them."""
         from sqlalchemy import select
 
         with self.ctx.store.engine.connect() as conn:
-            return sorted(r[0] for r in conn.execute(
+            keys = sorted(r[0] for r in conn.execute(
                 select(EngineState.key).where(EngineState.key.like("depth:%"))))
+        pools = [f"depth:{p.symbol}:{p.name}" for p in queries.PAPER_POOLS]
+        return keys + [k for k in pools if k not in keys]
 
     def refresh(self) -> None:
         summary = queries.load_candle_series(self.ctx.store)
@@ -522,7 +572,7 @@ class MarketPage(Page):
             if self.series.value not in options.values() and options:
                 self.series.value = next(iter(options.values()))
         keys = self._depth_keys()
-        depth_options = {k.split(":", 1)[1].replace(":", " @ "): k for k in keys}
+        depth_options = {" @ ".join(k.split(":", 2)[1:]): k for k in keys}
         if depth_options != self.depth_key.options:
             self.depth_key.options = depth_options
             if self.depth_key.value not in keys:
@@ -555,8 +605,25 @@ class SystemPage(Page):
                           color="#0969da", legend_label="p50")
         self.jobs = make_table(name="jobs")
         self.audit = make_table(name="audit")
+        self.events = make_table(name="events", page_size=10)
+        self.events_note = pn.pane.HTML("", sizing_mode="stretch_width")
         self.logs = pn.pane.HTML("", sizing_mode="stretch_width")
         self.refresh()
+
+    def _refresh_events(self) -> None:
+        feed = self.ctx.feed
+        self.events.visible = feed is not None
+        if feed is None:
+            _set_html(self.events_note, "<i>Redis is not configured (<code>engine.redis_url"
+                      "</code>): pages poll the store for changes.</i>")
+            return
+        _set_html(self.events_note, f"Following <code>{_html.escape(feed.stream)}</code>: "
+                  f"{_html.escape(feed.describe())}, {feed.received} events received.")
+        rows = [{"ts": pd.Timestamp(ev.ts_ns, unit="ns", tz="UTC") if ev.ts_ns else pd.NaT,
+                 "topic": ev.topic, "data": json.dumps(dict(ev.data), default=str,
+                                                       sort_keys=True), "id": ev.id}
+                for ev in reversed(list(feed.recent))]
+        update_table(self.events, pd.DataFrame(rows, columns=["ts", "topic", "data", "id"]))
 
     def refresh(self) -> None:
         update_table(self.feeds, queries.load_feed_lag(self.ctx.store))
@@ -568,9 +635,8 @@ class SystemPage(Page):
                                     "p99_ms": lat["p99_ms"].to_numpy()}
         update_table(self.jobs, ledger.load_job_runs(self.ctx.store, limit=200))
         update_table(self.audit, ledger.load_audit(self.ctx.store, limit=300))
+        self._refresh_events()
         lines = queries.load_log_lines(self.ctx.store, self.ctx.settings, limit=200)
-        import html as _html
-
         text = "\n".join(_html.escape(line) for line in reversed(lines)) or "(no log lines)"
         html = f'<pre class="wb-log" data-testid="log-lines">{text}</pre>'
         if html != self.logs.object:
@@ -583,6 +649,7 @@ class SystemPage(Page):
                              sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.lat_fig, sizing_mode="stretch_width"),
             "### Job runs", self.jobs, "### Audit log", self.audit,
+            "### Engine events (live)", self.events_note, self.events,
             "### Recent log lines (newest first)", self.logs, sizing_mode="stretch_width")
 
 

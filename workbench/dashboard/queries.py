@@ -15,6 +15,15 @@ missing, so the dashboard also works on a store no engine has touched):
   {le_ms: count}}}``.
 - ``logs``: ``{"lines": [str, ...]}``, the engine's most recent log lines.
 - ``depth:<symbol>:<venue>``: ``{"levels": [{"impact_bps": int, "bid_base": x, "ask_base": y}]}``.
+- ``engine_cursor``: the replay position, with ``closes`` (the paper pools' recent prices).
+
+Depth: the engine publishes no ``depth:`` keys yet, so the Market page computes each paper
+pool's depth curve itself (:func:`load_pool_depth`): the paper pools are constant-product
+pools reset every bar to ``(depth_quote / price, depth_quote)`` at the replayed close (lagged
+``lag_bars`` for the thin pool), so the configured pools (:data:`PAPER_POOLS`) and that
+price give exact reserves, and ``workbench.data.depth.cp_depth`` the depth at each impact.
+The price is the engine's own (``engine_cursor.closes``) when a paper run left one, else the
+newest stored candles of the pair.
 
 Money stays exact: Decimal columns from the ledger are shown as their decimal text; floats
 appear only in the equity curve (already float in the store API) and in plots.
@@ -25,24 +34,30 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.config import Settings
+from workbench.data.depth import cp_depth
 from workbench.errors import DataUnavailable
 from workbench.risk import limits_from_settings
 from workbench.store import candle_summary, ledger, load_candles
 from workbench.store.db import Store
 
 __all__ = [
+    "DEPTH_IMPACTS_BPS",
+    "PAPER_POOLS",
     "STATE_KEYS",
+    "DepthView",
     "EngineStatus",
     "OverviewData",
+    "PaperPool",
     "compute_drawdown",
     "compute_exposure",
+    "compute_pool_depth",
     "compute_today_pnl",
     "load_candle_series",
     "load_depth",
@@ -55,6 +70,7 @@ __all__ = [
     "load_market_candles",
     "load_orders_view",
     "load_overview",
+    "load_pool_depth",
     "load_positions_view",
     "load_store_version",
     "load_strategies_view",
@@ -392,6 +408,135 @@ def load_depth(store: Store, *, symbol: str, venue: str) -> pd.DataFrame:
     levels = state.get("levels") or []
     frame = pd.DataFrame(list(levels), columns=["impact_bps", "bid_base", "ask_base"])
     return frame.sort_values("impact_bps").reset_index(drop=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperPool:
+    """One of the paper engine's constant-product pools, as configured.
+
+    Attributes:
+        name: venue name, ``local:<BASE>/<QUOTE>#<n>`` (what fills record as ``venue``).
+        depth_quote: quote reserve the pool is reset to every bar, human units.
+        lag_bars: 0 follows the close; n follows the close n bars earlier.
+        fee_bps: pool fee on the input.
+        base_decimals / quote_decimals: the tokens' decimals (SOL 9, USDT 6).
+    """
+
+    name: str
+    depth_quote: Decimal
+    lag_bars: int = 0
+    fee_bps: int = 25
+    base_decimals: int = 9
+    quote_decimals: int = 6
+
+    @property
+    def symbol(self) -> str:
+        """The pair, ``SOL/USDT`` for ``local:SOL/USDT#1``."""
+        return self.name.split(":", 1)[-1].split("#", 1)[0]
+
+
+#: The paper engine's pools (``workbench.live.defaults.DEFAULT_POOLS``, which the dashboard
+#: may not import; a test pins the two together).
+PAPER_POOLS: tuple[PaperPool, ...] = (
+    PaperPool(name="local:SOL/USDT#1", depth_quote=Decimal(2_000_000), lag_bars=0),
+    PaperPool(name="local:SOL/USDT#2", depth_quote=Decimal(500_000), lag_bars=1),
+)
+
+#: Price impacts the depth curve is drawn at, bps.
+DEPTH_IMPACTS_BPS: tuple[int, ...] = (5, 10, 25, 50, 100, 150, 200, 300, 500)
+
+
+def compute_pool_depth(pool: PaperPool, price: Decimal,
+                       impacts_bps: tuple[int, ...] = DEPTH_IMPACTS_BPS) -> pd.DataFrame:
+    """Depth of a paper pool whose spot price is ``price`` (quote per base).
+
+    The pool holds ``depth_quote`` of quote and ``depth_quote / price`` of base (rounded
+    down to base units, as the paper market does), and ``cp_depth`` walks the curve.
+
+    Returns:
+        Frame with int ``impact_bps`` and Decimal ``bid_base``, ``ask_base`` (base tokens a
+        taker can sell / buy within that impact, fee included) and ``bid_quote``,
+        ``ask_quote`` (quote received / paid), one row per impact.
+    """
+    quote_raw = int((pool.depth_quote * 10**pool.quote_decimals).to_integral_value(ROUND_DOWN))
+    base_raw = int((pool.depth_quote / price * 10**pool.base_decimals).to_integral_value(
+        ROUND_DOWN))
+    b_scale, q_scale = Decimal(10) ** pool.base_decimals, Decimal(10) ** pool.quote_decimals
+    rows = []
+    for bps in impacts_bps:
+        d = cp_depth(base_raw, quote_raw, impact_bps=bps, fee_bps=pool.fee_bps,
+                     venue=pool.name)
+        rows.append({"impact_bps": bps, "bid_base": Decimal(d.bid_base_raw) / b_scale,
+                     "ask_base": Decimal(d.ask_base_raw) / b_scale,
+                     "bid_quote": Decimal(d.bid_quote_raw) / q_scale,
+                     "ask_quote": Decimal(d.ask_quote_raw) / q_scale})
+    return pd.DataFrame(rows, columns=["impact_bps", "bid_base", "ask_base", "bid_quote",
+                                       "ask_quote"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepthView:
+    """A depth curve and where it came from.
+
+    Attributes:
+        levels: ``impact_bps``, ``bid_base``, ``ask_base`` (and quote columns when computed).
+        source: ``published`` (the engine's ``depth:`` key), ``engine`` (paper pool at the
+            engine's replayed price), ``candles`` (paper pool at the newest stored close)
+            or ``none``.
+        price: the pool's spot price used, None when published or unknown.
+        note: one sentence for the page saying what the curve is.
+    """
+
+    levels: pd.DataFrame
+    source: str
+    price: Decimal | None
+    note: str
+
+
+def _pool_price(store: Store, pool: PaperPool) -> tuple[Decimal | None, str, str]:
+    """(price, source, when) for ``pool``: the engine's replay closes, else stored candles."""
+    cursor = ledger.get_state(store, "engine_cursor") or {}
+    closes = [c for c in cursor.get("closes") or [] if c is not None]
+    if len(closes) > pool.lag_bars:
+        when = pd.Timestamp(int(cursor["ts"]), unit="ns", tz="UTC") if cursor.get("ts") else None
+        return _dec(closes[-1 - pool.lag_bars]), "engine", f"replayed bar {when or '?'}"
+    series = candle_summary(store)
+    series = series[series["symbol"] == pool.symbol]
+    for rec in series.sort_values("last", ascending=False).itertuples():
+        bars = load_market_candles(store, symbol=pool.symbol, timeframe=rec.timeframe,
+                                   source=rec.source, bars=pool.lag_bars + 1)
+        if len(bars) > pool.lag_bars:
+            row = bars.iloc[-1 - pool.lag_bars]
+            return (_dec(row["close"]), "candles",
+                    f"{rec.source} {rec.timeframe} close of {bars.index[-1 - pool.lag_bars]}")
+    return None, "none", ""
+
+
+def load_pool_depth(store: Store, *, symbol: str, venue: str,
+                    pools: tuple[PaperPool, ...] = PAPER_POOLS) -> DepthView:
+    """The depth curve of ``symbol`` on ``venue``: the engine's published levels when there
+    are any, else computed for the configured paper pool (see the module docstring)."""
+    published = load_depth(store, symbol=symbol, venue=venue)
+    if len(published):
+        return DepthView(levels=published, source="published", price=None,
+                         note=f"Depth of {symbol} on {venue} as the engine published it: "
+                              f"{len(published)} levels.")
+    pool = next((p for p in pools if p.name == venue and p.symbol == symbol), None)
+    if pool is None:
+        return DepthView(levels=published, source="none", price=None,
+                         note=f"No depth for {symbol} on {venue}: the engine published none "
+                              "and it is not a configured paper pool.")
+    price, source, when = _pool_price(store, pool)
+    if price is None or price <= 0:
+        return DepthView(levels=published, source="none", price=None,
+                         note=f"No price for {symbol}: no paper run and no stored candles.")
+    levels = compute_pool_depth(pool, price)
+    return DepthView(
+        levels=levels, source=source, price=price,
+        note=(f"{venue}: constant-product pool with {_decimal_text(pool.depth_quote)} "
+              f"{symbol.split('/')[-1]} of quote, fee {pool.fee_bps} bps, at price "
+              f"{_decimal_text(price)} ({when}). Computed from the configured paper pool; the "
+              "engine does not publish depth."))
 
 
 # -- system ----------------------------------------------------------------------------------
