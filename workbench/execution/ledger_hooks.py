@@ -293,16 +293,21 @@ class LedgerHooks:
         """Record a status change (SUBMITTED is written with the intent, so skipped)."""
         if status is OrderStatus.SUBMITTED:
             return
-        if client_order_id not in self._orders:
+        try:
+            if status is OrderStatus.FILLED:
+                ledger.set_order_status(self.store, client_order_id, status,
+                                        signature=detail or None)
+            else:
+                ledger.set_order_status(self.store, client_order_id, status,
+                                        reason=detail[:_REASON_CHARS] or None)
+        except StoreError:
+            if client_order_id in self._orders:
+                raise
             # An untracked intent refused before signing: nothing was sent, no row exists.
+            # (An order of an earlier process, resumed with ``Executor.recover``, has its row.)
             log.info("ledger hooks: %s %s before any intent was stored: %s", client_order_id,
                      status, detail)
             return
-        if status is OrderStatus.FILLED:
-            ledger.set_order_status(self.store, client_order_id, status, signature=detail or None)
-        else:
-            ledger.set_order_status(self.store, client_order_id, status,
-                                    reason=detail[:_REASON_CHARS] or None)
         self._status[client_order_id] = status
 
     async def on_fill(self, fill: SwapFill) -> None:
