@@ -1093,7 +1093,13 @@ class Engine:
             port = self.settings.engine.metrics_port if self.config.metrics_port is None \
                 else self.config.metrics_port
             self.metrics_server = MetricsServer(self.metrics, self.health, port=port)
-            await self.metrics_server.start()
+            try:
+                await self.metrics_server.start()
+            except OSError as exc:  # another engine (or anything) holds the port
+                log.warning("metrics port %s unavailable (%s); serving on a free port", port,
+                            exc.strerror)
+                self.metrics_server = MetricsServer(self.metrics, self.health, port=0)
+                await self.metrics_server.start()
         # Everything loaded so far (pandas, numba, SQLAlchemy, the bars) lives for the whole
         # run: moving it out of the collector's generations keeps full collections, and their
         # pauses on the order path, short.
