@@ -331,6 +331,71 @@ pd.Series({str(t.closed_ns): compute_pauses(records, t.closed_ns, protections,
            for t in records}).loc[lambda s: s.map(bool)]
 ''',
     ),
+    "paper_trading": notebook(
+        """
+# Paper trading: keystore wallet, risk gate, router, executor, ledger
+
+A keystore wallet trades on local SOL/USDC pools on LiteSVM (a real in-process Solana
+runtime). Every swap passes the one risk gate, is routed (split over pools when that pays) and
+executed; the ledger (SQLite in a temp dir) stores the order, the signed intent before the send
+and the fills read from the chain. At the end the ledger is reconciled against the chain in
+base units: every row must say `ok`.
+""",
+        '''
+prices = ["150", "150.6"]  # one local pool per price, USDC per SOL
+swaps = [["USDC", "SOL", "250"], ["SOL", "USDC", "1.2"], ["USDC", "SOL", "5000"],
+         ["USDC", "SOL", "0.5"]]  # spend, receive, amount: a buy, a sell, a resize, a reject
+slippage_bps = 50
+''',
+        '''
+import tempfile
+from pathlib import Path
+
+from workbench import load_settings
+from workbench.execution import Keystore
+from workbench.execution.session import TradingSession, open_local_market, outcomes_frame
+from workbench.risk import RiskGate, limits_from_settings
+from workbench.store import ledger, open_store
+
+work = Path(tempfile.mkdtemp(prefix="paper-trading-"))
+keystore = Keystore(work / "keys.json")
+keystore.create("paper", "notebook passphrase")
+wallet = keystore.unlock("paper", "notebook passphrase")
+wallet
+''',
+        "md: Local pools on LiteSVM, the wallet funded there, the ledger, and the gate's limits "
+        "from the settings.",
+        '''
+setup = open_local_market(prices, owner=wallet.pubkey)
+store = open_store(f"sqlite:///{work / 'ledger.db'}")
+store.upgrade()
+gate = RiskGate(limits=limits_from_settings(load_settings().risk))
+session = TradingSession(chain=setup.chain, wallet=wallet, venues=setup.venues, pair=setup.pair,
+                         store=store, gate=gate, strategy="notebook")
+await session.start()
+''',
+        "md: ## Swaps through the gate, the router and the executor",
+        '''
+outcomes = []
+for spend, receive, amount in swaps:
+    outcomes.append(await session.swap(spend, receive, amount, slippage_bps=slippage_bps))
+outcomes_frame(outcomes)
+''',
+        "md: ## Fills as the ledger stores them",
+        "session.ledger_fills()",
+        "md: ## Ledger against the chain, in base units (SOL includes the network fees)",
+        '''
+recon = await session.reconcile()
+assert (recon["status"] == "ok").all(), recon
+recon
+''',
+        "md: ## Orders, risk events and balance snapshots in the ledger",
+        '''
+ledger.load_orders(store)[["client_order_id", "side", "amount", "status", "reason", "venue"]]
+''',
+        "ledger.load_risk_events(store)",
+        "ledger.load_balances(store, owner=str(wallet.pubkey)).head(6)",
+    ),
 }
 
 JOBS = {

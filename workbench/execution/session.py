@@ -58,7 +58,14 @@ from workbench.portfolio import Portfolio, reconcile
 from workbench.risk import Action, Decision, PortfolioSnapshot, RiskGate, decision_event
 from workbench.store import Store, ledger
 
-__all__ = ["LocalSetup", "SwapOutcome", "TradingSession", "open_local_market"]
+__all__ = [
+    "LocalSetup",
+    "SwapOutcome",
+    "TradingSession",
+    "fills_from_frame",
+    "open_local_market",
+    "outcomes_frame",
+]
 
 _MINUTE_NS = 60_000_000_000
 
@@ -154,6 +161,26 @@ class SwapOutcome:
     def is_rejected(self) -> bool:
         """True when the gate refused the order (nothing was signed or sent)."""
         return self.decision.action is Action.REJECT
+
+
+def outcomes_frame(outcomes: Sequence[SwapOutcome]) -> pd.DataFrame:
+    """One row per outcome, for notebooks.
+
+    Columns: ``client_order_id``, ``side``, ``action`` (accept/resize/reject), ``rule`` and
+    ``detail`` (the gate's), ``spend`` (symbol), ``spend_raw`` (int), ``out_raw`` (int, the
+    fill's output, 0 when rejected), ``venues`` and ``signature`` (None when rejected).
+    """
+    rows = [{
+        "client_order_id": o.order.client_order_id, "side": str(o.order.side),
+        "action": str(o.decision.action),
+        "rule": None if o.decision.rule is None else str(o.decision.rule),
+        "detail": o.decision.detail, "spend": o.spend.symbol, "spend_raw": o.spend_raw,
+        "out_raw": o.fill.out_amount_raw if o.fill else 0,
+        "venues": ",".join(o.fill.venues) if o.fill else None,
+        "signature": o.fill.signature if o.fill else None,
+    } for o in outcomes]
+    return pd.DataFrame(rows, columns=["client_order_id", "side", "action", "rule", "detail",
+                                       "spend", "spend_raw", "out_raw", "venues", "signature"])
 
 
 def _local_spot(venues: Sequence[object], pair: Pair) -> Decimal | None:
@@ -413,8 +440,11 @@ class TradingSession:
         """The ledger (opening balances + this session's stored fills) against the chain.
 
         Returns:
-            :func:`workbench.portfolio.reconcile` rows: ``ledger_raw``, ``chain_raw``,
-            ``diff_raw`` per token (all rows when ``include_matches``, else differences only).
+            :func:`workbench.portfolio.reconcile` rows (``ledger_raw``, ``chain_raw``,
+            ``diff_raw``, ``status`` per token; all rows when ``include_matches``, else the
+            differences only) plus ``opening_raw``, the balance at :meth:`start`: so
+            ``ledger_raw - opening_raw`` is what the fills say moved and
+            ``chain_raw - opening_raw`` what the chain moved.
 
         Raises:
             ConfigError: :meth:`start` was not called (no opening balances).
@@ -424,11 +454,16 @@ class TradingSession:
                               "balances are known.", setting="opening")
         tokens = {t.symbol: t for t in (self.pair.base, self.pair.quote)}
         book = Portfolio(marks=self.marks(), tokens=tokens)
+        opening: dict[str, int] = {}
         for token in tokens.values():
             raw = self.opening[str(token.mint)][0]
             if token.mint == NATIVE_MINT:
                 raw += self.opening[NATIVE_KEY][0]
+            opening[str(token.mint)] = raw
             book.deposit(token.symbol, from_raw(raw, token.decimals))
         book.apply_fills(fills_from_frame(self.ledger_fills()))
-        return reconcile(book.holdings, await self.chain_raw(), tokens=tokens,
-                         include_matches=include_matches)
+        frame = reconcile(book.holdings, await self.chain_raw(), tokens=tokens,
+                          include_matches=include_matches)
+        frame.insert(3, "opening_raw", pd.Series(
+            [opening.get(m, 0) for m in frame["mint"]], index=frame.index, dtype=object))
+        return frame
