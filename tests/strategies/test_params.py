@@ -1,5 +1,6 @@
 """Params constructors reject bad values naming both; the registry covers every strategy."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -51,7 +52,7 @@ def test_params_are_frozen():
 
 
 def test_registry_names_and_make_params_from_strings():
-    assert set(STRATEGIES) == {"grid", "sma_cross", "rsi", "bollinger", "arbitrage"}
+    assert {"grid", "sma_cross", "rsi", "bollinger", "arbitrage"} <= set(STRATEGIES)
     p = get_strategy("grid").make_params({"lower": "95", "upper": "105", "n_levels": "6",
                                           "size_per_level": "0.25"})
     assert p == GridParams(lower=95.0, upper=105.0, n_levels=6, size_per_level=Decimal("0.25"))
@@ -67,3 +68,15 @@ def test_unknown_strategy_and_param():
         get_strategy("sma_cross").make_params({"fats": "3"})
     with pytest.raises(ConfigError, match=r"fast='x' of strategy 'sma_cross' is not a valid int"):
         get_strategy("sma_cross").make_params({"fast": "x"})
+
+
+def test_register_strategy_adds_once_and_refuses_a_clash():
+    """Outside packages add strategies by name; the ML one is found once workbench.ai loads."""
+    import workbench.ai
+    from workbench.strategies import register_strategy
+
+    assert get_strategy("ml") is workbench.ai.ML_STRATEGY
+    register_strategy(workbench.ai.ML_STRATEGY)  # the same spec again is harmless
+    clash = dataclasses.replace(workbench.ai.ML_STRATEGY, description="another")
+    with pytest.raises(ConfigError, match="'ml' is already registered"):
+        register_strategy(clash)

@@ -34,7 +34,14 @@ from workbench.backtest import BacktestResult, CostModel
 from workbench.domain import Bar, Fill, Side, Token
 from workbench.errors import ConfigError
 from workbench.risk.sizing import fixed_fractional, size_order
-from workbench.strategies import Decision, EventStrategy, StrategyKind, StrategySpec, check_bars
+from workbench.strategies import (
+    Decision,
+    EventStrategy,
+    StrategyKind,
+    StrategySpec,
+    check_bars,
+    register_strategy,
+)
 
 __all__ = ["ML_STRATEGY", "MlParams", "MlStrategy", "compute_ml_signals", "run_ml"]
 
@@ -226,3 +233,4 @@ ML_STRATEGY: StrategySpec[MlParams] = StrategySpec(
     name="ml", kind=StrategyKind.SIGNALS, params_cls=MlParams,
     compute_signals=compute_ml_signals, event_cls=MlStrategy,
     description="gradient-boosted P(net return > 0) over market features, Kelly-sized")
+register_strategy(ML_STRATEGY)

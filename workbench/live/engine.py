@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+import workbench.ai  # noqa: F401 - registers the "ml" strategy kind
 from workbench.config import Settings
 from workbench.data.replay import replay_bars
 from workbench.domain import (

@@ -29,7 +29,7 @@ from workbench.strategies.indicators import (
     compute_rsi_signals,
     compute_sma_cross_signals,
 )
-from workbench.strategies.registry import STRATEGIES, get_strategy
+from workbench.strategies.registry import STRATEGIES, get_strategy, register_strategy
 
 __all__ = [
     "STRATEGIES",
@@ -56,4 +56,5 @@ __all__ = [
     "compute_sma_cross_signals",
     "get_strategy",
     "iter_bars",
+    "register_strategy",
 ]

@@ -26,7 +26,7 @@ from workbench.strategies.indicators import (
     compute_sma_cross_signals,
 )
 
-__all__ = ["STRATEGIES", "get_strategy"]
+__all__ = ["STRATEGIES", "get_strategy", "register_strategy"]
 
 _SPECS: tuple[StrategySpec[Any], ...] = (
     StrategySpec(name="grid", kind=StrategyKind.GRID, params_cls=GridParams,
@@ -46,7 +46,24 @@ _SPECS: tuple[StrategySpec[Any], ...] = (
                  description="atomic cross-DEX arbitrage of one pair"),
 )
 
-STRATEGIES: Mapping[str, StrategySpec[Any]] = MappingProxyType({s.name: s for s in _SPECS})
+_REGISTRY: dict[str, StrategySpec[Any]] = {s.name: s for s in _SPECS}
+#: Every registered strategy by name: the built-in ones plus those added with
+#: :func:`register_strategy` (the ML strategy registers itself when ``workbench.ai`` is imported).
+STRATEGIES: Mapping[str, StrategySpec[Any]] = MappingProxyType(_REGISTRY)
+
+
+def register_strategy(spec: StrategySpec[Any]) -> None:
+    """Add a strategy from outside this package, so configs, the CLI and the engine find it.
+
+    Raises:
+        ConfigError: another strategy already has this name (re-registering the same spec is
+            a no-op, so importing a module twice is harmless).
+    """
+    existing = _REGISTRY.get(spec.name)
+    if existing is not None and existing is not spec:
+        raise ConfigError(f"A strategy named {spec.name!r} is already registered; choose "
+                          "another name.", setting="strategy")
+    _REGISTRY[spec.name] = spec
 
 
 def get_strategy(name: str) -> StrategySpec[Any]:
