@@ -121,14 +121,17 @@ def test_limits_come_from_settings_and_resize_is_printed(env, market, store):
 
 
 def test_keystore_wallet_signs_on_litesvm(env, market, tmp_path):
-    """--keystore: the keystore's key is funded and signs; its secret never appears."""
+    """--keystore: the keystore's key is funded and signs (the known-answer sell); its secret
+    never appears."""
     path = tmp_path / "keys.json"
     ks = Keystore(path, scrypt_n=2**10)
     pub = ks.create("bot", "pw-123")
     env.setenv("WORKBENCH_KEYSTORE_PASSPHRASE", "pw-123")
-    r = _swap("--from", "SOL", "--to", "USDC", "--amount", "0.5", "--keystore", str(path),
+    r = _swap("--from", "SOL", "--to", "USDC", "--amount", "1", "--keystore", str(path),
               "--key-name", "bot")
     assert r.exit_code == 0, r.output
+    # 1 SOL into 1000 SOL / 150000 USDC at 25 bps: 149.475897 USDC (see local_amm.math)
+    assert "spent    1.000000000 SOL" in r.output and "received 149.475897 USDC" in r.output
     assert market["owner"] == pub and f"wallet {pub}" in r.output
     landed = market["setup"].chain.landed(Signature.from_string(re.search(SIG, r.output).group(1)))
     assert landed.account_keys[0] == str(pub)  # the fee payer and signer
