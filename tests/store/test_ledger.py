@@ -27,6 +27,8 @@ def test_order_lifecycle_keeps_exact_amounts_and_signed_bytes(store: Store) -> N
     assert pending["amount"] == Decimal("1.234567891")
     L.set_order_status(store, "wb-1", OrderStatus.FILLED)
     assert L.open_orders(store) == []
+    assert L.order_status(store, "wb-1") is OrderStatus.FILLED
+    assert L.order_status(store, "nope") is None
     frame = L.load_orders(store)
     assert frame.loc[0, "status"] == "filled" and frame.loc[0, "signature"] == "5ig"
 
@@ -50,6 +52,7 @@ def test_fills_are_idempotent_and_newest_first(store: Store) -> None:
     assert L.save_fill(store, fill) is False
     frame = L.load_fills(store)
     assert list(frame["client_order_id"]) == ["wb-2", "wb-1", "wb-0"]
+    assert list(L.load_fills(store, client_order_id="wb-1")["signature"]) == ["sig1"]
     assert frame.loc[0, "quote_amount"] == Decimal("72.56")
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "load_risk_events",
     "load_strategy_configs",
     "open_orders",
+    "order_status",
     "record_risk_event",
     "register_model",
     "save_balances",
@@ -184,14 +185,24 @@ def open_orders(store: Store) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
+def order_status(store: Store, client_order_id: str) -> OrderStatus | None:
+    """The stored status of one order, or None when the ledger has no such order."""
+    with store.engine.connect() as conn:
+        value = conn.execute(select(OrderRow.status)
+                             .where(OrderRow.client_order_id == client_order_id)).scalar()
+    return None if value is None else OrderStatus(value)
+
+
 _FILL_COLS = ["client_order_id", "symbol", "side", "base_amount", "quote_amount", "fee_lamports",
               "venue", "signature", "strategy", "ts_event"]
 
 
 def load_fills(store: Store, *, symbol: str | None = None, since_ns: int | None = None,
-               limit: int | None = None) -> pd.DataFrame:
+               limit: int | None = None, client_order_id: str | None = None) -> pd.DataFrame:
     """Fills, newest first; amounts are exact Decimals, ``ts_event`` UTC."""
     q = select(*[getattr(FillRow, c) for c in _FILL_COLS]).order_by(FillRow.id.desc())
+    if client_order_id is not None:
+        q = q.where(FillRow.client_order_id == client_order_id)
     if symbol is not None:
         q = q.where(FillRow.symbol == symbol)
     if since_ns is not None:
