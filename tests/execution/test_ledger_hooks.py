@@ -281,6 +281,9 @@ async def test_untracked_intent_is_still_recorded(store):
     assert row["amount"] == Decimal("1.000000000")
     [stored] = ledger.load_fills(store).itertuples(index=False)
     assert stored.quote_amount * 10**6 == fill.out_amount_raw
+    again = await hooks.on_fill(fill)  # a replay (recovery) returns the fill, stores nothing
+    assert [f.quote_amount for f in again] == [stored.quote_amount]
+    assert len(ledger.load_fills(store)) == 1
 
 
 @pytest.mark.integration

@@ -310,8 +310,13 @@ class LedgerHooks:
             return
         self._status[client_order_id] = status
 
-    async def on_fill(self, fill: SwapFill) -> None:
-        """Store the fills measured on chain, then snapshot the wallet's balances."""
+    async def on_fill(self, fill: SwapFill) -> list[Fill]:
+        """Store the fills measured on chain, then snapshot the wallet's balances.
+
+        Returns:
+            The fills of the swap (stored now, or already stored by an earlier attempt:
+            ``save_fill`` is idempotent per order, signature and venue).
+        """
         tracked = self._orders.get(fill.client_order_id)
         pair = tracked[1] if tracked is not None else _pair_for(
             self.pairs, fill.input_mint, fill.output_mint)
@@ -320,10 +325,12 @@ class LedgerHooks:
         if self.chain is not None and self.pool_owners and (
                 len(fill.venues) > 1 or fill.input_mint == fill.output_mint):
             landed = await self.chain.get_transaction(Signature.from_string(fill.signature))
-        for f in fills_from_swap(fill, pair, landed=landed, pool_owners=self.pool_owners):
+        fills = fills_from_swap(fill, pair, landed=landed, pool_owners=self.pool_owners)
+        for f in fills:
             ledger.save_fill(self.store, f, strategy=strategy)
         if self.snapshot_balances and self.chain is not None:
             await self.save_balances(ts=fill.ts_event)
+        return fills
 
     # --- balances -------------------------------------------------------------------------
 
