@@ -412,7 +412,7 @@ class TradingSession:
                 client_order_id=coid, input_mint=str(tin.mint), output_mint=str(tout.mint),
                 in_amount_raw=spend_raw, slippage_bps=slippage_bps, venue=venue))
         except WorkbenchError as exc:
-            if self.hooks.status_of(coid) is OrderStatus.ACCEPTED:
+            if ledger.order_status(self.store, coid) is OrderStatus.ACCEPTED:
                 # refused before anything was signed (no route, unknown venue)
                 ledger.set_order_status(self.store, coid, OrderStatus.REJECTED,
                                         reason=str(exc)[:500])
@@ -425,9 +425,10 @@ class TradingSession:
 
     def ledger_fills(self, client_order_id: str | None = None) -> pd.DataFrame:
         """This session's fills as stored in the ledger (``load_fills`` columns), newest first."""
+        if client_order_id is not None:
+            return ledger.load_fills(self.store, client_order_id=client_order_id)
         frame = ledger.load_fills(self.store)
-        ids = [client_order_id] if client_order_id is not None else self.order_ids
-        return frame[frame["client_order_id"].isin(ids)].reset_index(drop=True)
+        return frame[frame["client_order_id"].isin(self.order_ids)].reset_index(drop=True)
 
     async def chain_raw(self) -> dict[str, int]:
         """The wallet on chain by mint, native lamports counted under wrapped SOL."""
