@@ -39,6 +39,13 @@ def test_parse_entry_reads_bytes_and_keeps_malformed_entries() -> None:
     assert listed.data == {"raw": "[1, 2]"}
 
 
+def test_logged_urls_hide_the_password() -> None:
+    """The feed logs its Redis URL on errors; a password in it is masked."""
+    assert events.redact_url("redis://:s3cret@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert events.redact_url("redis://bob:s3cret@cache/1") == "redis://bob:***@cache/1"
+    assert events.redact_url(REDIS_URL) == REDIS_URL
+
+
 @pytest.fixture
 def redis_stream() -> Iterator[tuple[Any, str]]:
     """A client of the local Redis and a stream name nobody else uses."""
@@ -86,28 +93,40 @@ def test_feed_reads_the_tail_then_new_events(redis_stream: tuple[Any, str]) -> N
 
 
 @pytest.mark.integration
-async def test_engine_forwarder_events_parse(redis_stream: tuple[Any, str]) -> None:
-    """What the engine's RedisForwarder writes for a fill is what the feed understands."""
+def test_engine_forwarder_events_parse(redis_stream: tuple[Any, str]) -> None:
+    """What the engine's RedisForwarder writes for a fill is what the feed understands.
+
+    The forwarder runs on its own event loop in a thread (the browser tests' Playwright owns
+    the main thread's loop when the whole folder runs)."""
+    import threading
     from decimal import Decimal
 
     from workbench.live.bus import EventBus, RedisForwarder
 
     _client, stream = redis_stream
-    bus = EventBus()
-    forwarder = RedisForwarder(bus, REDIS_URL, stream=stream)
     feed = EventFeed(REDIS_URL, stream=stream, block_ms=200)
     seen: list[StreamEvent] = []
     feed.subscribe(seen.extend)
     feed.start()
-    task = asyncio.create_task(forwarder.run())
-    try:
-        await asyncio.to_thread(wait_until, lambda: feed.is_connected, 5)
+    done = threading.Event()
+
+    async def engine_side() -> None:
+        bus = EventBus()
+        task = asyncio.create_task(RedisForwarder(bus, REDIS_URL, stream=stream).run())
         bus.publish("fill", {"client_order_id": "grid-1", "base_amount": Decimal("0.25"),
                              "signature": "3sig"})
-        await asyncio.to_thread(wait_until, lambda: seen, 3)
-    finally:
+        await asyncio.to_thread(done.wait, 10)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+    thread = threading.Thread(target=asyncio.run, args=(engine_side(),), daemon=True)
+    try:
+        wait_until(lambda: feed.is_connected, timeout_s=5)
+        thread.start()
+        wait_until(lambda: seen, timeout_s=3)
+    finally:
+        done.set()
+        thread.join(timeout=5)
         feed.stop()
     assert seen[0].topic == "fill"
     assert seen[0].data == {"client_order_id": "grid-1", "base_amount": "0.25",

@@ -24,6 +24,9 @@ def _serve(config: Path | None, port: int | None, show: bool, origin: list[str] 
     where = f"http://{'0.0.0.0' if users else '127.0.0.1'}:{chosen}/"
     note = "login required" if users else "no users configured: 127.0.0.1 only, no login"
     typer.echo(f"dashboard at {where} ({note}); Ctrl-C stops it")
+    live = ("engine events from Redis (engine.redis_url), store polling as fallback"
+            if settings.engine.redis_url else "store polling (set engine.redis_url for events)")
+    typer.echo(f"live updates: {live}")
     serve_dashboard(settings, port, show=show, origins=origin or ())
 
 

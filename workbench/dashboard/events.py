@@ -29,6 +29,7 @@ __all__ = [
     "EventFeed",
     "StreamEvent",
     "parse_entry",
+    "redact_url",
     "start_event_feed",
 ]
 
@@ -59,6 +60,18 @@ class StreamEvent:
     topic: str
     ts_ns: int
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (``redis://:secret@host`` -> ``redis://:***@host``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _text(value: Any) -> str:
@@ -193,7 +206,7 @@ class EventFeed:
                 self.is_connected = False
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("dashboard event feed %s on %s: %s; retrying in %.1f s",
-                            self.stream, self.redis_url, self.last_error, backoff)
+                            self.stream, redact_url(self.redis_url), self.last_error, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
             finally:

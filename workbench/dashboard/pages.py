@@ -505,10 +505,12 @@ class MarketPage(Page):
         self.depth_fig = figure(height=220, sizing_mode="stretch_width",
                                 title="Depth within price impact (base tokens)",
                                 x_axis_label="impact, bps", tools="")
-        self.depth_fig.step("impact_bps", "bid_base", source=self.depth_source, color="#1a7f37",
-                            legend_label="bid")
-        self.depth_fig.step("impact_bps", "ask_base", source=self.depth_source, color="#cf222e",
-                            legend_label="ask")
+        for col, color in (("bid_base", "#1a7f37"), ("ask_base", "#cf222e")):
+            side = col.split("_")[0]
+            self.depth_fig.line("impact_bps", col, source=self.depth_source, color=color,
+                                legend_label=side)
+            self.depth_fig.scatter("impact_bps", col, source=self.depth_source, color=color,
+                                   legend_label=side, size=5)
         self.depth_note = pn.pane.HTML("", sizing_mode="stretch_width")
         self._depth_sig: tuple[Any, ...] = ()
         self.series.param.watch(lambda _e: self._load_candles(), "value")
@@ -570,7 +572,11 @@ class MarketPage(Page):
         if options != self.series.options:
             self.series.options = options
             if self.series.value not in options.values() and options:
-                self.series.value = next(iter(options.values()))
+                # the engine's traded pair (its marks) first, else the first series
+                traded = set(ledger.get_state(self.ctx.store, "marks") or {})
+                values = list(options.values())
+                self.series.value = next((v for v in values if v.split("|")[1] in traded),
+                                         values[0])
         keys = self._depth_keys()
         depth_options = {" @ ".join(k.split(":", 2)[1:]): k for k in keys}
         if depth_options != self.depth_key.options:
