@@ -10,7 +10,9 @@ from workbench.execution.executor import (
 )
 from workbench.execution.jito import JitoClient, JitoSender, TipFloor, TipPolicy
 from workbench.execution.keystore import Keystore, Wallet
+from workbench.execution.ledger_hooks import LedgerHooks
 from workbench.execution.router import Route, RouteLeg, Router
+from workbench.execution.session import TradingSession, open_local_market, outcomes_frame
 
 __all__ = [
     "ExecutionHooks",
@@ -19,6 +21,7 @@ __all__ = [
     "JitoClient",
     "JitoSender",
     "Keystore",
+    "LedgerHooks",
     "Route",
     "RouteLeg",
     "Router",
@@ -27,5 +30,8 @@ __all__ = [
     "SwapIntent",
     "TipFloor",
     "TipPolicy",
+    "TradingSession",
     "Wallet",
+    "open_local_market",
+    "outcomes_frame",
 ]

@@ -144,7 +144,7 @@ class OrderRow(Base):
     amount: Mapped[Decimal] = mapped_column(DecimalText)
     price: Mapped[Decimal] = mapped_column(DecimalText)
     max_slippage_bps: Mapped[int] = mapped_column(Integer)
-    venue: Mapped[str | None] = mapped_column(String(32))
+    venue: Mapped[str | None] = mapped_column(String(255))
     reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
     mode: Mapped[str] = mapped_column(String(8), default="paper")
     status: Mapped[str] = mapped_column(String(16))
