@@ -327,11 +327,14 @@ def load_positions_view(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+_PRICE_PLACES = Decimal("0.000000001")
+
+
 def load_orders_view(store: Store, *, limit: int = 1000) -> pd.DataFrame:
     """Orders, newest first, Decimals as text; ``signature`` is the transaction signature."""
     frame = ledger.load_orders(store, limit=limit)
-    for col in ("amount", "price"):
-        frame[col] = frame[col].map(_decimal_text)
+    frame["amount"] = frame["amount"].map(_decimal_text)
+    frame["price"] = [_decimal_text(_dec(p).quantize(_PRICE_PLACES)) for p in frame["price"]]
     frame["signature"] = frame["signature"].fillna("")
     frame["reason"] = frame["reason"].fillna("")
     frame["venue"] = frame["venue"].fillna("")
@@ -343,8 +346,9 @@ def load_orders_view(store: Store, *, limit: int = 1000) -> pd.DataFrame:
 def load_fills_view(store: Store, *, limit: int = 1000) -> pd.DataFrame:
     """Fills, newest first, with the average price; Decimals as text."""
     frame = ledger.load_fills(store, limit=limit)
+    # an average price is a ratio of exact amounts: show it to 9 places, not 28 digits
     price = [
-        _decimal_text(_dec(q) / _dec(b)) if _dec(b) != 0 else ""
+        _decimal_text((_dec(q) / _dec(b)).quantize(_PRICE_PLACES)) if _dec(b) != 0 else ""
         for q, b in zip(frame["quote_amount"], frame["base_amount"], strict=True)
     ]
     frame["price"] = price
