@@ -84,7 +84,9 @@ def test_sigkill_at_random_lifecycle_points_loses_and_doubles_nothing(tmp_path, 
     _run_engine(tmp_path / "timed", bars)  # warm: how long a whole run takes, for the timer
     run_s = time.monotonic() - t0
     template = tmp_path / "template.db"
-    open_store(f"sqlite:///{template}").upgrade()
+    tmpl = open_store(f"sqlite:///{template}")
+    tmpl.upgrade()
+    tmpl.dispose()  # the last connection's close checkpoints the WAL into the file we copy
     killed = Counter()
     for trial in range(TRIALS):
         data = tmp_path / f"t{trial}"

@@ -28,6 +28,7 @@ import base64
 import collections
 import contextlib
 import gc
+import getpass
 import logging
 import os
 import pickle
@@ -39,12 +40,19 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
+from solders.signature import Signature
 from sqlalchemy import select
 
 import workbench.ai  # noqa: F401 - registers the "ml" strategy kind
+from workbench.chain.jsonrpc import safe_url
+from workbench.chain.rpc import RpcChain
 from workbench.config import Settings
 from workbench.data.replay import replay_bars
+from workbench.data.sources.jupiter import JupiterClient as JupiterPriceClient
+from workbench.data.sources.jupiter import JupiterConfig as JupiterPriceConfig
+from workbench.data.sources.pyth import HermesClient, HermesConfig
 from workbench.domain import (
     WELL_KNOWN,
     Bar,
@@ -69,11 +77,22 @@ from workbench.errors import (
 )
 from workbench.execution import Executor, ExecutorConfig, Route, RouteLeg, Router, SwapIntent
 from workbench.execution.executor import SubmittedTx, SwapFill
+from workbench.execution.jito import JitoClient, JitoSender, TipPolicy
+from workbench.execution.jupiter import JupiterClient, JupiterConfig, JupiterVenue
+from workbench.execution.keystore import Keystore, Wallet, passphrase_from_env_or_prompt
+from workbench.execution.ledger_hooks import LedgerHooks, fills_from_swap
 from workbench.live.alerts import Alerter
 from workbench.live.bus import EventBus, RedisForwarder
+from workbench.live.chainmarket import ChainMarket
 from workbench.live.control import ControlPlane
 from workbench.live.defaults import DEFAULT_POOLS, DEFAULT_STRATEGIES, StrategySeed
-from workbench.live.fills import fills_from_landed
+from workbench.live.feeds import (
+    SOL_USD_PYTH_FEED,
+    JupiterPriceFeed,
+    PriceFeed,
+    PythPriceFeed,
+    live_bars,
+)
 from workbench.live.health import build_health
 from workbench.live.metrics import EngineMetrics, MetricsServer
 from workbench.live.paper import PaperMarket, PoolSpec
@@ -96,7 +115,7 @@ from workbench.store import Store, ledger, open_store
 from workbench.store.models import FillRow, OrderRow
 from workbench.strategies import Decision, EventStrategy, VenueSnapshot, get_strategy
 
-__all__ = ["Engine", "EngineConfig", "StrategySlot"]
+__all__ = ["Engine", "EngineConfig", "EngineHooks", "StrategySlot"]
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +169,11 @@ class EngineConfig:
         seeds: strategies seeded into an empty store.
         limits: risk limit overrides applied on top of ``settings.risk`` at start.
         persist_every_bars: store the cursor and equity every n bars (1 = every bar).
+        price_source: live mode's price feed: ``jupiter`` (Price API v3) or ``pyth`` (Hermes).
+        pyth_feed_id: the Pyth feed of the pair (default SOL/USD).
+        feed_interval_s: live mode: seconds between price polls.
+        keystore_key: live mode: the key's name in the keystore.
+        use_jito: live mode: send every transaction as a Jito bundle (``execution.jito_url``).
     """
 
     symbol: str = "SOL/USDT"
@@ -170,6 +194,11 @@ class EngineConfig:
     seeds: tuple[StrategySeed, ...] = DEFAULT_STRATEGIES
     limits: dict[str, Any] = field(default_factory=dict)
     persist_every_bars: int = 1
+    price_source: str = "jupiter"
+    pyth_feed_id: str = SOL_USD_PYTH_FEED
+    feed_interval_s: float = 5.0
+    keystore_key: str = "default"
+    use_jito: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -241,6 +270,33 @@ def _make_strategy(kind: str, params: dict[str, Any]) -> EventStrategy[Any]:
     return strategy
 
 
+def _check_mode(settings: Settings, config: EngineConfig) -> str:
+    """``paper`` or ``live``; live only with the opt-in, a keystore file and RPC endpoints."""
+    if settings.engine.mode != "live" and settings.profile != "live":
+        return "paper"
+    if not settings.engine.live_opt_in:
+        raise ConfigError(
+            "Live mode sends real orders and needs an explicit opt-in: set "
+            "engine.live_opt_in = true (WORKBENCH_ENGINE__LIVE_OPT_IN=true) besides "
+            "engine.mode = 'live', and execution.keystore_path. Refusing to start.",
+            setting="engine.live_opt_in")
+    path = settings.execution.keystore_path
+    if path is None or not Path(path).is_file():
+        raise ConfigError(
+            f"Live mode needs the encrypted keystore named by execution.keystore_path, but "
+            f"{'none is set' if path is None else f'{path} does not exist'}. Create one with "
+            "`workbench keys create` and set execution.keystore_path "
+            "(WORKBENCH_EXECUTION__KEYSTORE_PATH). Refusing to start.",
+            setting="execution.keystore_path")
+    if not settings.execution.rpc_urls:
+        raise ConfigError("Live mode needs at least one RPC endpoint in execution.rpc_urls.",
+                          setting="execution.rpc_urls")
+    if config.price_source not in ("jupiter", "pyth"):
+        raise ConfigError(f"price_source={config.price_source!r} is not 'jupiter' or 'pyth'.",
+                          setting="price_source")
+    return "live"
+
+
 class Engine:
     """The trading engine.
 
@@ -252,30 +308,42 @@ class Engine:
         probe: ``(point, client_order_id)`` called at each step of the order lifecycle
             (``accepted``, ``submitted``, ``landed_unsaved``, ``landed``, ``fill_saved``,
             ``filled``, ``bar_done``); tests use it to crash the process at exact points.
-        chain_wrapper: wraps the paper chain (fault injection in tests).
+        chain_wrapper: wraps the chain (fault injection in tests).
+        http: live mode: the HTTP client for RPC, Jupiter and the price feed (default: one
+            owned and closed by the engine).
+        clock_ns: live mode: wall time of price ticks and fills (tests step it).
+        feed_sleep: live mode: the pause between price polls (tests return at once).
+        passphrase_prompt: live mode: asks for the keystore passphrase when
+            ``WORKBENCH_KEYSTORE_PASSPHRASE`` is not set (None: never prompt).
+
+    Live mode (``settings.is_live``: ``profile``/``engine.mode`` live, ``engine.live_opt_in``
+    and ``execution.keystore_path``) unlocks the keystore, sends through ``RpcChain`` over
+    ``execution.rpc_urls`` to Jupiter (optionally as Jito bundles), simulating every
+    transaction first (its compute-unit limit comes from that simulation, its priority fee
+    from ``getRecentPrioritizationFees``), and trades bars built from a live price feed.
 
     Raises:
-        ConfigError: live mode without the explicit opt-in and keystore.
+        ConfigError: live mode without the explicit opt-in, or without a keystore file.
     """
 
     def __init__(self, settings: Settings, *, store: Store | None = None,
                  config: EngineConfig | None = None, alerter: Alerter | None = None,
                  probe: Callable[[str, str], Any] | None = None,
-                 chain_wrapper: Callable[[Any], Any] | None = None) -> None:
-        if settings.engine.mode == "live" or settings.profile == "live":
-            if not settings.is_live:
-                raise ConfigError(
-                    "Live mode sends real orders and needs an explicit opt-in: set "
-                    "engine.live_opt_in = true (and execution.keystore_path). Refusing to start.",
-                    setting="engine.live_opt_in")
-            raise ConfigError(
-                "Live mode is opted into, but this engine build wires paper mode only (RpcChain "
-                "and live venues are not connected yet); run with engine.mode = 'paper'.",
-                setting="engine.mode")
-        self.settings = settings
+                 chain_wrapper: Callable[[Any], Any] | None = None,
+                 http: httpx.AsyncClient | None = None,
+                 clock_ns: Callable[[], int] = time.time_ns,
+                 feed_sleep: Callable[[float], Any] | None = None,
+                 passphrase_prompt: Callable[[str], str] | None = getpass.getpass) -> None:
         self.config = config or EngineConfig()
+        self.mode = _check_mode(settings, self.config)
+        self.settings = settings
         self.store = store or open_store(settings)
-        self.mode = "paper"
+        self._http = http
+        self._owns_http = False
+        self._clock_ns = clock_ns
+        self._feed_sleep = feed_sleep
+        self._prompt = passphrase_prompt
+        self.hooks: EngineHooks | None = None
         self.probe = probe
         self.chain_wrapper = chain_wrapper
         self.metrics = EngineMetrics()
@@ -340,6 +408,9 @@ class Engine:
             try:
                 strat = _make_strategy(row.kind, dict(row.params))
                 status = "running" if row.enabled else "stopped"
+                if self.mode == "live" and row.kind == "arbitrage":
+                    # it trades the spread between local pools; live there is one aggregator
+                    strat, status = None, "stopped: arbitrage runs on paper pools only"
             except WorkbenchError as exc:
                 log.error("strategy %s cannot start: %s", row.name, exc)
                 strat, status = None, f"error: {exc}"
@@ -379,22 +450,92 @@ class Engine:
                 raise StoreError(
                     f"The paper chain snapshot {path} exists but the ledger has no starting "
                     "balances for it; delete the snapshot to start a fresh paper market.")
-            ledger.set_state(self.store, _ACCOUNT_KEY, {
-                "owner": str(self.market.owner),
-                "balances": {k: str(v) for k, v in self.market.wallet_raw().items()},
-                "start_price": str(first_close)})
+            self._save_account(first_close)
         chain = self.market.chain
         if self.chain_wrapper is not None:
             chain = self.chain_wrapper(chain)
         self.chain = chain
         self.router = Router(self.market.venues, split=len(self.market.venues) > 1)
-        self.executor = Executor(
-            chain, self.market.wallet, self.router,
-            config=ExecutorConfig.from_settings(self.settings.execution, poll_interval_s=0.02,
-                                                resend_interval_s=0.1),
-            hooks=self, check=lambda _route: self.breaker.state is not TradingState.HALTED,
-            clock=lambda: self._bar_ts, timer=self.metrics.observe_ns)
+        self._make_executor(self.market.wallet, ExecutorConfig.from_settings(
+            self.settings.execution, poll_interval_s=0.02, resend_interval_s=0.1),
+            ledger_chain=self.market.chain, clock=lambda: self._bar_ts)
+
+    def _save_account(self, start_price: Decimal) -> None:
+        assert self.market is not None
+        ledger.set_state(self.store, _ACCOUNT_KEY, {
+            "owner": str(self.market.owner), "mode": self.mode,
+            "balances": {k: str(v) for k, v in self.market.wallet_raw().items()},
+            "start_price": str(start_price)})
+
+    def _make_executor(self, wallet: Any, config: ExecutorConfig, *, ledger_chain: Any,
+                       clock: Callable[[], int], sender: Any = None) -> None:
+        assert self.market is not None
         self._pool_owners = {str(p.authority_pubkey): p.name for p in self.market.pools}
+        self.hooks = EngineHooks(self, store=self.store, owner=self.market.owner,
+                                 pairs=[self.pair], chain=ledger_chain,
+                                 pool_owners=self._pool_owners, mode=self.mode,
+                                 strategy="engine")
+        self.executor = Executor(
+            self.chain, wallet, self.router, config=config, hooks=self.hooks,
+            check=lambda _route: self.breaker.state is not TradingState.HALTED,
+            clock=clock, timer=self.metrics.observe_ns, sender=sender)
+
+    def _unlock_wallet(self) -> Wallet:
+        """The live wallet from the encrypted keystore (the passphrase is never logged)."""
+        path = self.settings.execution.keystore_path
+        assert path is not None  # checked in __init__
+        passphrase = passphrase_from_env_or_prompt(prompt=self._prompt)
+        return Keystore(path).unlock(self.config.keystore_key, passphrase)
+
+    def _price_feed(self, http: httpx.AsyncClient) -> PriceFeed:
+        data = self.settings.data
+        if self.config.price_source == "pyth":
+            return PythPriceFeed(HermesClient(HermesConfig(base_url=data.pyth_hermes_url),
+                                              client=http), self.config.pyth_feed_id)
+        key = data.jupiter_api_key.get_secret_value() if data.jupiter_api_key else None
+        client = JupiterPriceClient(
+            JupiterPriceConfig(base_url=data.jupiter_base_url, api_key=key,
+                               requests_per_s=data.requests_per_s), client=http)
+        return JupiterPriceFeed(client, self.pair, self.settings.risk.cash_tokens)
+
+    async def _open_live(self) -> None:
+        """Keystore wallet, RpcChain, Jupiter (and Jito), a live price feed."""
+        s = self.settings
+        wallet = self._unlock_wallet()
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10.0)
+            self._owns_http = True
+        http = self._http
+        chain: Any = RpcChain.from_settings(http, s.execution)
+        if self.chain_wrapper is not None:
+            chain = self.chain_wrapper(chain)
+        self.chain = chain
+        jupiter = JupiterVenue(JupiterClient(http, JupiterConfig.from_settings(
+            s, api_key=s.data.jupiter_api_key, wrap_and_unwrap_sol=False)))
+        self.router = Router([jupiter], split=False)
+        self.market = ChainMarket(chain, wallet, self.pair, [jupiter])
+        self.feed = self._price_feed(http)
+        sender = None
+        if self.config.use_jito:
+            sender = JitoSender(JitoClient(http, s.execution.jito_url),
+                                TipPolicy.from_settings(s.execution))
+            await sender.prepare()
+        self._make_executor(wallet, ExecutorConfig.from_settings(s.execution), sender=sender,
+                            ledger_chain=chain, clock=self._clock_ns)
+        await self.market.refresh()
+        first = await self.feed.fetch()
+        self.last_feed_ns = self._clock_ns()
+        stored = ledger.get_state(self.store, _ACCOUNT_KEY)
+        if stored is None or stored.get("owner") != str(self.market.owner):
+            if stored is not None and len(ledger.load_orders(self.store, limit=1)):
+                raise StoreError(
+                    f"This store's ledger belongs to wallet {stored.get('owner')}, not the "
+                    f"keystore's {self.market.owner}; use a store per wallet "
+                    "(database.url).")
+            self._save_account(first)
+        log.info("live engine: wallet %s on %s, venue %s, prices from %s", self.market.owner,
+                 ", ".join(safe_url(u) for u in s.execution.rpc_urls), jupiter.name,
+                 self.feed.name)
 
     def _rebuild_portfolio(self) -> None:
         account = ledger.get_state(self.store, _ACCOUNT_KEY) or {}
@@ -469,34 +610,50 @@ class Engine:
     async def setup(self) -> None:
         """Migrate, load configuration and state, open the market, recover open orders."""
         self.store.upgrade()
-        self._bars_frame = self._load_bars()
-        if self._bars_frame.empty:
-            raise ConfigError("No bars to replay; pass bars or a symbol with a shipped sample.",
-                              setting="bars")
+        if self.mode == "paper":
+            self._bars_frame = self._load_bars()
+            if self._bars_frame.empty:
+                raise ConfigError("No bars to replay; pass bars or a symbol with a shipped "
+                                  "sample.", setting="bars")
         self._load_strategies()
         self._load_limits()
         self._load_breaker()
-        self._open_market(Decimal(repr(float(self._bars_frame["close"].iloc[0]))))
+        if self.mode == "live":
+            await self._open_live()
+        else:
+            assert self._bars_frame is not None
+            self._open_market(Decimal(repr(float(self._bars_frame["close"].iloc[0]))))
         self._rebuild_portfolio()
         self._restore_cursor()
         self._load_recent_ids()
         self.recovery = await recover_orders(
-            self.store, self.chain, self._recovery_fills, sleep=self._paper_sleep,
-            poll_interval_s=0.0)
+            self.store, self.chain, self._recovery_fills,
+            **({"sleep": self._paper_sleep, "poll_interval_s": 0.0} if self.mode == "paper"
+               else {}))
         if any(self.recovery.as_dict().values()):
             log.warning("recovery: %s", self.recovery.as_dict())
             self.bus.publish("recovery", self.recovery.as_dict())
         assert self.market is not None
         self.market.save()
+        if isinstance(self.market, ChainMarket):
+            await self.market.refresh()
         self._rebuild_portfolio()  # with any fills recovery found
 
     def _recovery_fills(self, row: dict[str, Any], landed: Any) -> list[Fill]:
-        return fills_from_landed(
-            client_order_id=row["client_order_id"], side=Side(row["side"]), pair=self.pair,
-            owner=str(self.market.owner) if self.market else "", landed=landed,
-            venue=row.get("venue") or "", ts_event=int(row["ts_created"]),
-            pool_owners=self._pool_owners,
-            is_arbitrage=self._kind_of(row["strategy"]) == "arbitrage")
+        """The fills of an order found on chain by recovery, booked as the hooks book them."""
+        base, quote = str(self.pair.base.mint), str(self.pair.quote.mint)
+        side = Side(row["side"])
+        if self._kind_of(row["strategy"]) == "arbitrage":
+            in_mint = out_mint = quote
+        else:
+            in_mint, out_mint = (quote, base) if side is Side.BUY else (base, quote)
+        owner = str(self.market.owner) if self.market is not None else ""
+        swap = SwapFill(client_order_id=row["client_order_id"], signature=str(landed.signature),
+                        venues=tuple(v for v in (row.get("venue") or "").split(",") if v),
+                        input_mint=in_mint, output_mint=out_mint, in_amount_raw=0,
+                        out_amount_raw=0, fee_lamports=landed.fee_lamports, slot=landed.slot,
+                        ts_event=int(row["ts_created"]), changes=landed.token_changes(owner))
+        return fills_from_swap(swap, self.pair, landed=landed, pool_owners=self._pool_owners)
 
     def _kind_of(self, strategy: str) -> str:
         slot = self.slots.get(strategy)
@@ -504,51 +661,9 @@ class Engine:
 
     async def _paper_sleep(self, seconds: float) -> None:
         # In paper mode the chain's clock is ours: waiting for expiry means advancing it.
-        assert self.market is not None
+        assert isinstance(self.market, PaperMarket)
         self.market.chain.advance(max(1, int(seconds * 2.5)) if seconds else 10)
         await asyncio.sleep(0)
-
-    # --- executor hooks (ExecutionHooks) -------------------------------------------------
-
-    def on_submitted(self, submitted: SubmittedTx) -> None:
-        """Store the signed intent before the first broadcast."""
-        ledger.set_order_status(
-            self.store, submitted.client_order_id, OrderStatus.SUBMITTED,
-            signature=submitted.signature, signed_tx=submitted.tx_bytes,
-            last_valid_block_height=submitted.last_valid_block_height,
-            venue=",".join(submitted.venues)[:32])
-        self._probe("submitted", submitted.client_order_id)
-
-    def on_status(self, client_order_id: str, status: OrderStatus, detail: str) -> None:
-        """Record a status change."""
-        if status is OrderStatus.SUBMITTED:
-            return  # stored with the intent
-        ledger.set_order_status(self.store, client_order_id, status, reason=detail[:500])
-        if status is OrderStatus.FILLED:
-            self._probe("filled", client_order_id)
-
-    def on_fill(self, swap: SwapFill) -> None:
-        """Persist the chain state and the fills measured on chain."""
-        from solders.signature import Signature
-
-        assert self.market is not None
-        coid = swap.client_order_id
-        sig = Signature.from_string(swap.signature)
-        self._probe("landed_unsaved", coid)
-        self.market.record_swap(sig)
-        self.market.save()
-        self._probe("landed", coid)
-        order = self._pending[coid]
-        landed = self.market.landed(sig)
-        fills = fills_from_landed(
-            client_order_id=coid, side=order.side, pair=self.pair, owner=str(self.market.owner),
-            landed=landed, venue=",".join(swap.venues)[:32], ts_event=order.ts_init,
-            pool_owners=self._pool_owners,
-            is_arbitrage=self._kind_of(order.strategy) == "arbitrage") if landed else []
-        for fill in fills:
-            ledger.save_fill(self.store, fill, strategy=order.strategy)
-        self._fills_by_coid[coid] = fills
-        self._probe("fill_saved", coid)
 
     def _probe(self, point: str, coid: str) -> None:
         if self.probe is not None:
@@ -557,6 +672,9 @@ class Engine:
     # --- the pipeline -------------------------------------------------------------------
 
     async def _feed(self) -> None:
+        if self.mode == "live":
+            await self._live_feed()
+            return
         assert self._bars_frame is not None
         frame = self._bars_frame
         # After a restart: bars after the stored cursor. After a crash of this task in the
@@ -577,6 +695,30 @@ class Engine:
         if self.config.stop_at_end:
             self.stop("replay finished")
 
+    async def _live_feed(self) -> None:
+        """Bars from the live price feed; ``max_bars`` (with ``stop_at_end``) ends the run."""
+        def tick(_ts_ns: int, _price: Decimal) -> None:
+            self.last_feed_ns = time.time_ns()  # freshness is about the wall clock
+
+        n = 0
+        async for bar in live_bars(self.feed, symbol=self.config.symbol,
+                                   timeframe=self.config.timeframe,
+                                   interval_s=self.config.feed_interval_s, stop=self._stop,
+                                   clock_ns=self._clock_ns,
+                                   sleep=self._feed_sleep or self._interruptible_sleep,
+                                   on_tick=tick,
+                                   max_jump_pct=self.settings.data.max_jump_pct):
+            if self._stop.is_set() or (self.cursor_ts is not None
+                                       and bar.ts_event <= self.cursor_ts):
+                continue
+            await self.on_bar(bar)
+            n += 1
+            if self.config.max_bars is not None and n >= self.config.max_bars:
+                self.feed_done = True
+                if self.config.stop_at_end:
+                    self.stop("max_bars reached")
+                return
+
     async def _interruptible_sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
@@ -592,7 +734,10 @@ class Engine:
         self.breaker.on_price(base, close)
         self.marks[base] = close
         self.portfolio.set_marks({base: close})
-        self.market.on_close(close, bar_seconds=timeframe_seconds(bar.timeframe))
+        if isinstance(self.market, ChainMarket):
+            await self.market.refresh()  # what the wallet holds now, once per bar
+        else:
+            self.market.on_close(close, bar_seconds=timeframe_seconds(bar.timeframe))
         # tick-to-order starts once the paper venue has moved: the pools' price tracking is
         # the simulated market, not the engine's decision path; executions of earlier
         # decisions in the same bar are subtracted as well (``_exec_ns``)
@@ -712,11 +857,7 @@ class Engine:
 
     def _tradable_base(self) -> Decimal:
         assert self.market is not None
-        from workbench.chain.programs import associated_token_address
-
-        raw = self.market.chain.token_amount(associated_token_address(self.market.owner,
-                                                                      self.pair.base.mint))
-        return from_raw(raw, self.pair.base.decimals)
+        return from_raw(self.market.base_raw(), self.pair.base.decimals)
 
     async def _handle(self, slot: StrategySlot, d: Decision, i: int, bar: Bar, t0: int) -> None:
         coid = f"{slot.name}-{bar.ts_event}-{i}"
@@ -774,6 +915,8 @@ class Engine:
         t = time.perf_counter_ns()
         coid = order.client_order_id
         self._pending[coid] = order
+        assert self.hooks is not None
+        self.hooks.track(order, self.pair, saved=True)
         try:
             if d.legs:
                 await self._execute_arbitrage(order, d)
@@ -795,8 +938,11 @@ class Engine:
             return
         finally:
             self._pending.pop(coid, None)
+            self.hooks.forget(coid)
             self.metrics.observe_ns("execute", time.perf_counter_ns() - t)
         fills = self._fills_by_coid.pop(coid, [])
+        if isinstance(self.market, ChainMarket):
+            await self.market.refresh()
         self.breaker.record_success()
         self.metrics.orders.labels(slot.name, "filled").inc()
         for fill in fills:
@@ -855,6 +1001,17 @@ class Engine:
         route = await self.router.route(req)
         venue = route.legs[0].venue
         spend, out = guess, route.legs[0].quote.out_amount_raw
+        if self.mode == "live":
+            # every quote is a request to a rate-limited API: scale once by the quoted rate
+            # (plus 0.1% for the curve) and check; a little more base than asked is fine
+            for _ in range(3):
+                if out >= base_raw:
+                    return venue.name, spend
+                spend = -(-spend * base_raw * 1001 // (max(out, 1) * 1000))
+                out = (await venue.quote(replace(req, in_amount_raw=spend))).out_amount_raw
+            raise OrderRejected(f"Cannot size a buy of {base_raw} base units on {venue.name}: "
+                                f"{spend} in quotes {out} out.", reason="no_route",
+                                venue=venue.name)
         for _ in range(40):
             if out >= base_raw:
                 # step down while it still suffices (the guess may overshoot)
@@ -1161,6 +1318,48 @@ class Engine:
             await self.metrics_server.stop()
         await self.alerter.flush()
         await self.alerter.close()
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+class EngineHooks(LedgerHooks):
+    """The ledger hooks of the engine: :class:`LedgerHooks` plus the crash probes and, in paper
+    mode, the chain snapshot written as soon as a swap landed (before its fills are stored,
+    so a restart finds on the chain every transaction the ledger may know of)."""
+
+    def __init__(self, engine: Engine, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.engine = engine
+
+    def on_submitted(self, submitted: SubmittedTx) -> None:
+        """Store the signed intent (the executor broadcasts after this returns)."""
+        super().on_submitted(submitted)
+        self.engine._probe("submitted", submitted.client_order_id)
+
+    def on_status(self, client_order_id: str, status: OrderStatus, detail: str) -> None:
+        """Record a status change."""
+        super().on_status(client_order_id, status, detail)
+        if status is OrderStatus.FILLED:
+            self.engine._probe("filled", client_order_id)
+
+    async def on_fill(self, fill: SwapFill) -> list[Fill]:
+        """Persist the chain state, then the fills measured on chain."""
+        eng, coid = self.engine, fill.client_order_id
+        assert eng.market is not None
+        eng._probe("landed_unsaved", coid)
+        eng.market.record_swap(Signature.from_string(fill.signature))
+        eng.market.save()
+        eng._probe("landed", coid)
+        fills = await super().on_fill(fill)
+        eng._fills_by_coid[coid] = fills
+        eng._probe("fill_saved", coid)
+        return fills
+
+    def forget(self, client_order_id: str) -> None:
+        """Drop a finished order from memory (the ledger has it; a 24/7 run must not grow)."""
+        self._orders.pop(client_order_id, None)
+        self._status.pop(client_order_id, None)
 
 
 class _Noop(EventStrategy[None]):

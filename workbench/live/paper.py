@@ -356,6 +356,10 @@ class PaperMarket:
         out[str(NATIVE_MINT)] = out.get(str(NATIVE_MINT), 0) + lamports
         return out
 
+    def base_raw(self) -> int:
+        """The base token in the wallet's token account (what a sell can spend)."""
+        return self.chain.token_amount(associated_token_address(self.owner, self.pair.base.mint))
+
     def landed(self, signature: Signature) -> ConfirmedTx | None:
         """The landed swap with this signature, if the chain has it."""
         return self.chain.landed(signature)

@@ -77,7 +77,8 @@ async def recover_orders(
     Args:
         store: the ledger.
         chain: the chain the orders were sent to.
-        fills_for: ``(order_row, landed) -> fills`` (see :func:`.fills.fills_from_landed`).
+        fills_for: ``(order_row, landed) -> fills`` (the engine books them with
+            :func:`workbench.execution.ledger_hooks.fills_from_swap`).
         sleep: the confirm loop's pause (paper mode passes one that advances the chain).
         poll_interval_s: pause between status checks while re-broadcasting.
         on_fill: called for every fill newly stored (book it, tell the strategy).
