@@ -106,9 +106,11 @@ def test_model_needing_extra_columns_refuses_plain_bars(with_extras, fast):
     with pytest.raises(ConfigError, match="add the missing input columns"):
         compute_ml_signals(plain, MlParams(model=m))
     probs = compute_ml_signals(bars, MlParams(model=m))["proba"]
-    strat = MlStrategy(MlParams(model=m))
-    strat.on_start()
     cols = [c for c in m.input_columns if c not in ("open", "high", "low", "close", "volume")]
+    with pytest.raises(ConfigError, match="name them in extra_columns"):
+        MlStrategy(MlParams(model=m)).on_start()  # the event shape is told what it gets
+    strat = MlStrategy(MlParams(model=m, extra_columns=tuple(cols)))
+    strat.on_start()
     for i, bar in enumerate(iter_bars(bars.iloc[:120])):
         strat.on_bar(bar, extras=bars.iloc[i][cols].to_dict())
     assert strat.last_proba == pytest.approx(probs.iloc[119], abs=0)

@@ -41,6 +41,11 @@ from workbench.ai.models import (
     is_lightgbm_available,
     train_model,
 )
+from workbench.ai.paper import (
+    compare_paper_decisions,
+    load_paper_decisions,
+    ml_engine_params,
+)
 from workbench.ai.promotion import PromotionDecision, PromotionPolicy, decide_promotion, promote
 from workbench.ai.registry import (
     ModelArtifact,
@@ -52,7 +57,14 @@ from workbench.ai.registry import (
     save_params,
 )
 from workbench.ai.simulate import buy_and_hold, run_targets
-from workbench.ai.strategy import ML_STRATEGY, MlParams, MlStrategy, compute_ml_signals, run_ml
+from workbench.ai.strategy import (
+    ML_STRATEGY,
+    MlParams,
+    MlStrategy,
+    ModelRef,
+    compute_ml_signals,
+    run_ml,
+)
 from workbench.ai.walkforward import MlWalkForwardResult, walk_forward_ml
 
 __all__ = [
@@ -70,6 +82,7 @@ __all__ = [
     "MlWalkForwardResult",
     "ModelArtifact",
     "ModelParams",
+    "ModelRef",
     "PromotionDecision",
     "PromotionPolicy",
     "SoftmaxPolicyGradient",
@@ -78,6 +91,7 @@ __all__ = [
     "buy_and_hold",
     "compare_allocators",
     "compare_ml_holdout",
+    "compare_paper_decisions",
     "compute_features",
     "compute_labels",
     "compute_ml_signals",
@@ -90,6 +104,8 @@ __all__ = [
     "is_sb3_available",
     "load_artifact",
     "load_model",
+    "load_paper_decisions",
+    "ml_engine_params",
     "promote",
     "reoptimise_rolling",
     "resolve_version",
