@@ -156,7 +156,7 @@ async def test_registered_model_trades_in_the_paper_engine_like_the_research_sha
     assert set(orders["client_order_id"]) <= accepted & filled
     assert ledger.load_risk_events(store).empty  # accepted as decided, nothing resized
 
-    report = load_paper_decisions(store, sig, params=seed.params)
+    report = load_paper_decisions(store, replay, seed.params)
     assert len(report) == len(orders) and report["is_match"].all()
 
     cursor = ledger.get_state(store, "engine_cursor")

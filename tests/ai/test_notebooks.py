@@ -7,7 +7,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from workbench.store import open_store
+from workbench.store import ledger, open_store
 from workbench.store.ledger import load_models
 
 ROOT = Path(__file__).resolve().parents[2] / "notebooks"
@@ -34,12 +34,27 @@ def _run(name: str, tmp_path: Path, **params) -> nbformat.NotebookNode:
 
 
 def test_ml_strategy_notebook(tmp_path):
-    """Walk-forward, registry round trip and the held-out comparison run on 4,000 real bars."""
+    """Walk-forward, registry round trip, the held-out comparison and a paper-engine run of
+    the registered version run on 4,000 real bars."""
     book = _run("research/ml_strategy.ipynb", tmp_path, smoke=True, bars=4000, n_folds=2,
-                max_iter=10, horizon=6, models_dir=str(tmp_path / "models"))
+                max_iter=10, horizon=6, models_dir=str(tmp_path / "models"), paper_bars=120,
+                paper_dir=str(tmp_path / "paper"))
     assert (tmp_path / "models" / "sol_5m_hgb" / "1" / "meta.json").exists()
     text = json.dumps([c.get("outputs", []) for c in book.cells])
     assert "buy_and_hold" in text and "walk-forward optimiser" in text
+    # the registry went to the settings' database (cwd/data), the engine to its own ledger
+    registry = open_store(f"sqlite:///{tmp_path / 'data' / 'workbench.db'}")
+    assert load_models(registry, name="sol_5m_hgb")["version"].tolist() == [1]
+    registry.dispose()
+    paper = open_store(f"sqlite:///{tmp_path / 'paper' / 'workbench.db'}")
+    assert ledger.get_state(paper, "engine_cursor")["bars"] == 120
+    config = ledger.load_strategy_configs(paper).set_index("name").loc["ml"]
+    assert (config["kind"], config["params"]["model_version"]) == ("ml", 1)
+    assert ledger.get_state(paper, "strategies")["ml"]["status"] == "running"
+    assert set(ledger.load_orders(paper, strategy="ml")["status"]) <= {"filled"}
+    paper.dispose()
+    report = book.cells[-1].outputs[0]["data"]["text/plain"]
+    assert "is_match" in report and "False" not in report
 
 
 def test_rl_allocator_notebook(tmp_path):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.ai.registry import resolve_version
-from workbench.ai.strategy import ML_STRATEGY
+from workbench.ai.strategy import ML_STRATEGY, MlParams, compute_ml_signals
 from workbench.errors import ConfigError, SchemaError
 from workbench.store import Store
 from workbench.store.ledger import load_fills, load_orders
@@ -177,23 +177,27 @@ def compare_paper_decisions(signals: pd.DataFrame, orders: pd.DataFrame, fills: 
     return out[_COLUMNS]
 
 
-def load_paper_decisions(store: Store, signals: pd.DataFrame, *, strategy: str = "ml",
-                         params: Mapping[str, Any] | None = None,
-                         budget_quote: Decimal | int | str | None = None) -> pd.DataFrame:
+def load_paper_decisions(store: Store, bars: pd.DataFrame,
+                         params: MlParams | Mapping[str, Any], *,
+                         strategy: str = "ml") -> pd.DataFrame:
     """:func:`compare_paper_decisions` for ``strategy``'s orders and fills in ``store``.
 
     Args:
         store: the engine's store.
-        signals: :func:`~workbench.ai.compute_ml_signals` on the replayed bars.
+        bars: the replayed bars (OHLCV, UTC index).
+        params: the strategy's :class:`~workbench.ai.MlParams`, or its engine parameters
+            (the JSON dict of :func:`ml_engine_params`).
         strategy: the strategy's name in the engine.
-        params: its engine params (``budget_quote`` read from them); or pass
-            ``budget_quote``.
-        budget_quote: overrides ``params``.
+
+    Returns:
+        The frame of :func:`compare_paper_decisions`.
     """
-    budget = budget_quote if budget_quote is not None else \
-        (params or {}).get("budget_quote", ML_STRATEGY.params_cls.__dataclass_fields__[
-            "budget_quote"].default)
+    if not isinstance(params, MlParams):
+        params = ML_STRATEGY.make_params({k: tuple(v) if isinstance(v, list) else v
+                                          for k, v in params.items()})
+    signals = compute_ml_signals(bars, params)
     orders = load_orders(store, strategy=strategy)
     fills = load_fills(store)
     fills = fills[fills["strategy"] == strategy]
-    return compare_paper_decisions(signals, orders, fills, budget_quote=budget)
+    return compare_paper_decisions(signals, orders, fills, budget_quote=params.budget_quote,
+                                   base_decimals=params.base_decimals)
