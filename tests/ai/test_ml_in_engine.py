@@ -256,8 +256,6 @@ def test_params_name_a_registry_version(tmp_path, registry, thresholds):
                  registry_url=settings.database_url).resolve_ref()
     with pytest.raises(ConfigError, match="model_version='prod' must be a version number"):
         MlParams(model_name=NAME, model_version="prod")
-    with pytest.raises(ConfigError, match="got both model_name='x' and model_dir='y'"):
-        MlParams(model_name="x", model_dir="y")
     with pytest.raises(ConfigError, match="ml_engine_params sets model_version itself"):
         ml_engine_params(store, NAME, model_version=3)
     with pytest.raises(ConfigError, match="Unknown parameter"):

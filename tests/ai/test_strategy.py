@@ -117,7 +117,20 @@ def test_model_needing_extra_columns_refuses_plain_bars(with_extras, fast):
     assert not np.isnan(strat.last_proba)
 
 
-def test_params_need_a_model():
-    """MlParams without a model says how to get one."""
+def test_default_params_name_the_production_model_and_say_how_to_get_one(tmp_path):
+    """MlParams() is valid (the registry's production sol_5m_hgb); resolving it in an empty
+    registry says how to train one; no source at all is refused."""
+    from workbench.errors import DataUnavailable
+    from workbench.store import open_store
+
+    p = MlParams()
+    assert (p.model_name, p.model_version) == ("sol_5m_hgb", "production")
+    url = f"sqlite:///{tmp_path / 'wb.db'}"
+    store = open_store(url)
+    store.upgrade()
+    store.dispose()
+    with pytest.raises(DataUnavailable, match=r"No model 'sol_5m_hgb' in the registry; train "
+                       r"one with notebooks/jobs/retrain_model\.ipynb"):
+        MlParams(registry_url=url).resolve_ref()
     with pytest.raises(ConfigError, match="MlParams needs a model"):
-        MlParams()
+        MlParams(model_name="")

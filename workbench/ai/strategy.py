@@ -52,8 +52,12 @@ from workbench.strategies import (
     register_strategy,
 )
 
-__all__ = ["ML_STRATEGY", "OHLCV", "MlParams", "MlStrategy", "ModelRef", "compute_ml_signals",
-           "run_ml"]
+__all__ = ["DEFAULT_MODEL_NAME", "ML_STRATEGY", "OHLCV", "MlParams", "MlStrategy", "ModelRef",
+           "compute_ml_signals", "run_ml"]
+
+#: The registry name the retrain job (``notebooks/jobs/retrain_model.ipynb``) and the research
+#: notebook save the SOL/USDT 5m model under; the default of ``MlParams.model_name``.
+DEFAULT_MODEL_NAME = "sol_5m_hgb"
 
 #: The columns every bar carries; anything else a model reads must come as ``extras``.
 OHLCV = ("open", "high", "low", "close", "volume")
@@ -137,8 +141,10 @@ def _resolve_in_store(name: str, version: int | str, registry_url: str) -> Model
 class MlParams:
     """Settings of the ML strategy.
 
-    Exactly one source of the model: ``model_name`` (the registry, what the engine uses),
-    ``model_dir`` or ``model``.
+    The model comes from ``model`` if given, else ``model_dir`` if given, else the registry
+    entry ``model_name``/``model_version`` (what the engine uses). The defaults name the
+    production version of the model the retrain job registers, so ``MlParams()`` is valid;
+    it is resolved only when used.
 
     Attributes:
         model_name: a registry name (``data/models/<name>/``), resolved in the store.
@@ -164,7 +170,7 @@ class MlParams:
         min_notional_quote: smaller entries are skipped.
     """
 
-    model_name: str = ""
+    model_name: str = DEFAULT_MODEL_NAME
     model_version: int | str = "production"
     registry_url: str = ""
     model_dir: str = ""
@@ -184,9 +190,6 @@ class MlParams:
                               "model_version), model_dir='data/models/<name>/<version>' (see "
                               "workbench.ai.registry) or model=<FittedModel>.",
                               setting="model_name")
-        if self.model_dir and self.model_name:
-            raise ConfigError(f"MlParams got both model_name={self.model_name!r} and "
-                              f"model_dir={self.model_dir!r}; pass one.", setting="model_name")
         v = self.model_version
         if isinstance(v, str) and v.strip().isdigit():
             object.__setattr__(self, "model_version", int(v))
@@ -223,13 +226,13 @@ class MlParams:
         """
         if self.model is not None:
             return None
-        if self.model_name:
-            art = _resolve_in_store(self.model_name, self.model_version, self.registry_url)
-        else:
+        if self.model_dir:
             art = load_artifact(self.model_dir)
+        else:
+            art = _resolve_in_store(self.model_name, self.model_version, self.registry_url)
         if art.kind != "model":
             raise ConfigError(f"{art.path} is a {art.kind!r} artifact, not a model.",
-                              setting="model_name" if self.model_name else "model_dir")
+                              setting="model_dir" if self.model_dir else "model_name")
         ref = ModelRef.from_artifact(art, tuple(self.features))
         ref.load()
         return ref
