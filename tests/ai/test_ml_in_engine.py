@@ -27,7 +27,7 @@ from workbench.ai import (
 )
 from workbench.ai.strategy import MlStrategy, ModelRef, _load_ref
 from workbench.config import Settings
-from workbench.errors import ConfigError, DataUnavailable
+from workbench.errors import ConfigError, DataError, DataUnavailable, StoreError
 from workbench.live import Engine, EngineConfig, StrategySeed
 from workbench.store import ledger, open_store
 
@@ -256,6 +256,10 @@ def test_params_name_a_registry_version(tmp_path, registry, thresholds):
                  registry_url=settings.database_url).resolve_ref()
     with pytest.raises(ConfigError, match="model_version='prod' must be a version number"):
         MlParams(model_name=NAME, model_version="prod")
+    with pytest.raises(DataError, match="changed since the strategy resolved it"):
+        replace(ref, sha256="0" * 64).load()
+    with pytest.raises(StoreError, match="Cannot read the model registry in sqlite:///"):
+        MlParams(registry_url=f"sqlite:///{tmp_path / 'empty.db'}").resolve_ref()
     with pytest.raises(ConfigError, match="ml_engine_params sets model_version itself"):
         ml_engine_params(store, NAME, model_version=3)
     with pytest.raises(ConfigError, match="Unknown parameter"):
