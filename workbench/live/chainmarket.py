@@ -26,6 +26,7 @@ from solders.signature import Signature
 
 from workbench.chain.base import Chain
 from workbench.chain.programs import NATIVE_MINT, associated_token_address
+from workbench.chain.rpc_parse import token_account_amount
 from workbench.domain import Pair
 from workbench.execution.keystore import Wallet
 
@@ -67,8 +68,14 @@ class ChainMarket:
 
     async def refresh(self) -> dict[str, int]:
         """Read the wallet's balances from the chain; returns :meth:`wallet_raw`."""
-        for mint, ata in self._atas.items():
-            self._tokens[mint] = await self.chain.token_balance_raw(ata)
+        many = getattr(self.chain, "multiple_accounts", None)
+        if many is not None:  # one getMultipleAccounts for both token accounts
+            accounts = await many(list(self._atas.values()))
+            for mint, acc in zip(self._atas, accounts, strict=True):
+                self._tokens[mint] = token_account_amount(acc)
+        else:
+            for mint, ata in self._atas.items():
+                self._tokens[mint] = await self.chain.token_balance_raw(ata)
         self._lamports = await self.chain.balance_lamports(self.owner)
         return self.wallet_raw()
 

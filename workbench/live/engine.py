@@ -174,6 +174,7 @@ class EngineConfig:
         feed_interval_s: live mode: seconds between price polls.
         keystore_key: live mode: the key's name in the keystore.
         use_jito: live mode: send every transaction as a Jito bundle (``execution.jito_url``).
+        rpc_rate_per_s: live mode: request rate per RPC endpoint (public endpoints allow ~10).
     """
 
     symbol: str = "SOL/USDT"
@@ -199,6 +200,7 @@ class EngineConfig:
     feed_interval_s: float = 5.0
     keystore_key: str = "default"
     use_jito: bool = False
+    rpc_rate_per_s: float = 10.0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -506,7 +508,8 @@ class Engine:
             self._http = httpx.AsyncClient(timeout=10.0)
             self._owns_http = True
         http = self._http
-        chain: Any = RpcChain.from_settings(http, s.execution)
+        chain: Any = RpcChain.from_settings(http, s.execution,
+                                            rate_per_s=self.config.rpc_rate_per_s)
         if self.chain_wrapper is not None:
             chain = self.chain_wrapper(chain)
         self.chain = chain

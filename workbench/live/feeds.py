@@ -159,11 +159,14 @@ async def live_bars(
             if len(accepted):
                 if on_tick is not None:
                     on_tick(now, price)
-                for ts, row in closed.add(accepted).iterrows():
-                    yield Bar(symbol=symbol, timeframe=timeframe, ts_event=int(ts.value),
-                              open=Decimal(repr(row["open"])), high=Decimal(repr(row["high"])),
-                              low=Decimal(repr(row["low"])), close=Decimal(repr(row["close"])),
-                              volume=Decimal(0))
+                bars = closed.add(accepted)
+                for ts, o, h, lo, c in zip(bars.index.as_unit("ns").asi8.tolist(),
+                                           *(bars[k].tolist() for k in ("open", "high", "low",
+                                                                          "close")),
+                                           strict=True):
+                    yield Bar(symbol=symbol, timeframe=timeframe, ts_event=ts,
+                              open=Decimal(repr(o)), high=Decimal(repr(h)), low=Decimal(repr(lo)),
+                              close=Decimal(repr(c)), volume=Decimal(0))
             else:
                 log.warning("price feed %s: tick %s rejected as an outlier", feed.name, price)
         if stop.is_set():
