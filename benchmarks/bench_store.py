@@ -116,7 +116,7 @@ def bench_postgres(df: pd.DataFrame, url: str) -> None:
             assert save_candles(st, df, source="bench", symbol="SOL/USDC", timeframe="1m") == n
             return time.perf_counter() - t
 
-        payload = _pg_binary(ts, cols, 1)
+        payload = b"".join(bytes(c) for c in _pg_binary(ts, cols, 1))
 
         def raw_run() -> float:
             reset()

@@ -140,27 +140,43 @@ def _save_sqlite(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], sid:
         raw.close()
 
 
-def _pg_binary(ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> bytes:
-    """PostgreSQL binary COPY payload built in one vectorised pass (no per-row Python)."""
+_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_PG_COPY_TRAILER = b"\xff\xff"
+
+
+def _pg_binary(ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> list[bytes | memoryview]:
+    """PostgreSQL binary COPY payload, as chunks to write in order (no per-row Python).
+
+    Every row has the same layout (field count, then length + big-endian value per field), so
+    a template row is tiled and only the six value columns are copied in, byte-swapped.
+    """
     fields: list[tuple[str, str]] = [("n", ">i2"), ("lsid", ">i4"), ("sid", ">i4"),
                                      ("lts", ">i4"), ("ts", ">i8")]
     for c in COLUMNS:
         fields += [(f"l_{c}", ">i4"), (c, ">f8")]
-    arr = np.empty(len(ts), dtype=np.dtype(fields))
-    arr["n"] = 2 + len(COLUMNS)
-    arr["lsid"] = 4
-    arr["sid"] = sid
-    arr["lts"] = 8
-    arr["ts"] = ts
+    row = np.dtype(fields)
+    template = np.zeros(1, dtype=row)
+    template["n"] = 2 + len(COLUMNS)
+    template["lsid"] = 4
+    template["sid"] = sid
+    template["lts"] = 8
     for c in COLUMNS:
-        arr[f"l_{c}"] = 8
-        arr[c] = cols[c]
-    header = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-    return header + arr.tobytes() + b"\xff\xff"
+        template[f"l_{c}"] = 8
+    out = np.tile(template.view(np.uint8), (len(ts), 1))
+
+    def put(name: str, values: np.ndarray, kind: str) -> None:
+        offset = row.fields[name][1]  # type: ignore[index]
+        be = np.ascontiguousarray(values, dtype=kind).view(np.uint8).reshape(-1, 8)
+        out[:, offset:offset + 8] = be
+
+    put("ts", ts, ">i8")
+    for c in COLUMNS:
+        put(c, cols[c], ">f8")
+    return [_PG_COPY_HEADER, memoryview(out).cast("B"), _PG_COPY_TRAILER]
 
 
 def _save_postgres(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> int:
-    payload = _pg_binary(ts, cols, sid)
+    chunks = _pg_binary(ts, cols, sid)
     raw = store.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -171,7 +187,8 @@ def _save_postgres(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], si
         overlaps = bool(cur.fetchone()[0])
         if not overlaps:
             with cur.copy(f"COPY candles ({_INSERT_COLS}) FROM STDIN WITH (FORMAT BINARY)") as cp:
-                cp.write(payload)
+                for chunk in chunks:
+                    cp.write(chunk)
             written = len(ts)
         else:
             cur.execute(
@@ -181,7 +198,8 @@ def _save_postgres(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], si
             with cur.copy(
                 f"COPY _candles_in ({_INSERT_COLS}) FROM STDIN WITH (FORMAT BINARY)"
             ) as cp:
-                cp.write(payload)
+                for chunk in chunks:
+                    cp.write(chunk)
             cur.execute(
                 f"INSERT INTO candles ({_INSERT_COLS}) SELECT {_INSERT_COLS} FROM _candles_in "
                 "ON CONFLICT DO NOTHING"
