@@ -49,13 +49,30 @@ def test_bad_config_is_one_line_and_code_2(capsys: pytest.CaptureFixture[str],
 
 def test_run_demo_loads_sample_and_db_status(capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
-    """`run --demo` migrates SQLite, stores the real sample once, and `db status` shows it."""
-    assert main(["run", "--demo"]) == 0
+    """`run --demo` migrates SQLite, stores the real sample once, trades it on the paper
+    engine (free ports, a short replay), and `db status` shows the schema up to date."""
+    from workbench.samples import SAMPLES, load_sample
+    from workbench.store import ledger, load_candles, open_store
+
+    shipped = sum(len(load_sample(symbol, tf)) for symbol, tf in SAMPLES)
+    args = ["run", "--demo", "--metrics-port", "0", "--dashboard-port", "0", "--speed", "0",
+            "--bars", "150", "--duration", "60"]
+    assert main(args) == 0
     first = capsys.readouterr().out
-    assert "SOL/USDT" in first and "76948" in first
-    assert (tmp_path / "data" / "workbench.db").exists()
-    assert main(["run", "--demo"]) == 0
-    assert "0 new rows stored" in capsys.readouterr().out
+    assert f"sample data: {shipped} new candle rows stored" in first
+    assert "engine: paper mode, strategies arbitrage, grid" in first
+    assert "metrics: http://127.0.0.1:" in first and "dashboard: http://127.0.0.1:" in first
+    assert "stopped (replay finished); 150 bars processed" in first
+    db = tmp_path / "data" / "workbench.db"
+    store = open_store(f"sqlite:///{db}")
+    candles = load_candles(store, "SOL/USDT", "5m")
+    assert len(candles) == len(load_sample("SOL/USDT", "5m"))
+    orders = ledger.load_orders(store)
+    assert (orders["status"] == "filled").sum() >= 10, orders["status"].value_counts()
+    assert len(ledger.load_fills(store)) >= 10
+    store.dispose()
+    assert main(args) == 0
+    assert "sample data: 0 new candle rows stored" in capsys.readouterr().out
     assert main(["db", "status"]) == 0
     assert "up to date" in capsys.readouterr().out
 

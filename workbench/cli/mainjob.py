@@ -8,14 +8,38 @@ installed, ``/metrics`` and ``/health``; Ctrl-C (or SIGTERM) stops everything cl
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from workbench.errors import ConfigError
 from workbench.samples import SAMPLES, load_sample
 
-__all__ = ["load_samples_into_store", "register"]
+__all__ = ["check_port", "load_samples_into_store", "register"]
+
+
+def check_port(port: int, *, setting: str, flag: str, what: str) -> None:
+    """Refuse early, in one line, when ``port`` is already taken (0 means any free port).
+
+    Raises:
+        ConfigError: the port is in use, naming ``setting`` and ``flag`` to change it.
+    """
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("0.0.0.0", port))  # probing only: closed at once
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            env = "WORKBENCH_" + setting.upper().replace(".", "__")
+            raise ConfigError(
+                f"Port {port} for {what} is already in use (another `workbench run`?). Set "
+                f"{setting} ({env}) to a free port, or pass {flag} PORT (0 picks a free one).",
+                setting=setting) from None
 
 
 def load_samples_into_store(store: object) -> int:
@@ -31,7 +55,7 @@ def load_samples_into_store(store: object) -> int:
     return written
 
 
-def _start_dashboard(settings: Any) -> Any:
+def _start_dashboard(settings: Any, port: int | None) -> Any:
     """Serve the dashboard from a thread when the dashboard package is importable."""
     try:
         from workbench.dashboard import serve_dashboard
@@ -39,7 +63,7 @@ def _start_dashboard(settings: Any) -> Any:
         typer.echo(f"dashboard: unavailable ({exc})")
         return None
     try:
-        return serve_dashboard(settings, threaded=True)
+        return serve_dashboard(settings, port, threaded=True)
     except Exception as exc:  # the engine runs without a dashboard
         typer.echo(f"dashboard: failed to start ({type(exc).__name__}: {exc})")
         return None
@@ -57,24 +81,39 @@ def run(
                                                 "fast as possible).")] = None,
     bars: Annotated[int | None, typer.Option("--bars", help="Replay only the first N bars."
                                              )] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", help="Port of /metrics and /health (default engine.metrics_port; "
+        "0 = any free port).")] = None,
+    dashboard_port: Annotated[int | None, typer.Option(
+        "--dashboard-port", help="Dashboard port (default dashboard.port; 0 = any free "
+        "port).")] = None,
 ) -> None:
-    """Start the trading engine (paper mode on replayed real data unless configured live)."""
+    """Start the trading engine (paper mode on replayed real data unless configured live).
+
+    Live mode (``engine.mode = "live"``, ``engine.live_opt_in = true`` and
+    ``execution.keystore_path``) asks for the keystore passphrase unless
+    ``WORKBENCH_KEYSTORE_PASSPHRASE`` is set.
+    """
     from workbench.cli import settings_from
     from workbench.live import Engine, EngineConfig
     from workbench.store import open_store
 
     settings = settings_from(config)
+    check_port(settings.engine.metrics_port if metrics_port is None else metrics_port,
+               setting="engine.metrics_port", flag="--metrics-port", what="/metrics")
+    if not no_dashboard:
+        check_port(settings.dashboard.port if dashboard_port is None else dashboard_port,
+                   setting="dashboard.port", flag="--dashboard-port", what="the dashboard")
     store = open_store(settings)
     status = store.upgrade()
     typer.echo(f"store: {store.url} (schema {status.current})")
     new = load_samples_into_store(store)
-    if new:
-        typer.echo(f"sample data: {new} new candle rows stored")
+    typer.echo(f"sample data: {new} new candle rows stored")
     if demo and speed is None:
         speed = 120.0  # a 5m bar every 2.5 s: trades show up on the dashboard quickly
-    engine = Engine(settings, store=store, config=EngineConfig(speed=speed, max_bars=bars,
-                                                              stop_at_end=bars is not None))
-    dashboard = None if no_dashboard else _start_dashboard(settings)
+    engine = Engine(settings, store=store, config=EngineConfig(
+        speed=speed, max_bars=bars, stop_at_end=bars is not None, metrics_port=metrics_port))
+    dashboard = None if no_dashboard else _start_dashboard(settings, dashboard_port)
 
     async def main() -> None:
         await engine.start()

@@ -1257,10 +1257,12 @@ class Engine:
             try:
                 await self.metrics_server.start()
             except OSError as exc:  # another engine (or anything) holds the port
-                log.warning("metrics port %s unavailable (%s); serving on a free port", port,
-                            exc.strerror)
-                self.metrics_server = MetricsServer(self.metrics, self.health, port=0)
-                await self.metrics_server.start()
+                self.metrics_server = None
+                raise ConfigError(
+                    f"Cannot serve /metrics on port {port}: {exc.strerror} (another workbench "
+                    "engine?). Set engine.metrics_port (WORKBENCH_ENGINE__METRICS_PORT) to a free "
+                    "port, or pass --metrics-port 0 to `workbench run` for any free one.",
+                    setting="engine.metrics_port") from None
         # Everything loaded so far (pandas, numba, SQLAlchemy, the bars) lives for the whole
         # run: moving it out of the collector's generations keeps full collections, and their
         # pauses on the order path, short.
