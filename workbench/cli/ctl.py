@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, ControlRefused, WorkbenchError
 
 __all__ = ["app"]
 
@@ -57,9 +57,10 @@ def _send(command: str, args: dict[str, Any], wait: bool, timeout_s: float = 5.0
         cmds = ledger.load_commands(store, limit=50)
         row = cmds[cmds["id"] == cid]
         if len(row) and row["status"].iloc[0] in ("applied", "failed"):
-            typer.echo(f"{row['status'].iloc[0]}: {row['result'].iloc[0]}")
             if row["status"].iloc[0] == "failed":
-                raise typer.Exit(1)
+                # an error, not typer.Exit: the CLI prints it as one line and exits 1
+                raise WorkbenchError(f"failed: {row['result'].iloc[0]}")
+            typer.echo(f"applied: {row['result'].iloc[0]}")
             return
         time.sleep(0.1)
     raise WorkbenchError(f"Command {cid} not applied within {timeout_s:.0f}s; is the engine "
@@ -138,7 +139,8 @@ def kill(flatten: Annotated[bool, typer.Option("--flatten", help="Also sell ever
          yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
          wait: Annotated[bool, _WAIT] = True) -> None:
     """Kill switch: halt trading, stop every strategy, optionally flatten."""
-    if not yes:
-        typer.confirm(f"Pull the kill switch{' and flatten all positions' if flatten else ''}?",
-                      abort=True)
+    if not yes and not typer.confirm(
+            f"Pull the kill switch{' and flatten all positions' if flatten else ''}?"):
+        raise ControlRefused("Kill switch not pulled: not confirmed (pass --yes to skip the "
+                             "question).", actor=f"cli:{getpass.getuser()}", command="kill")
     _send("kill", {"flatten": flatten}, wait)
