@@ -312,6 +312,85 @@ class LiteSVMChain:
         """Sync lookup of a landed transaction."""
         return self._landed.get(signature)
 
+    def forget_landed(self, signatures: Iterable[Signature]) -> None:
+        """Drop landed records nobody will look up again (a long run must not grow).
+
+        Only the in-process record goes: the transactions' effects stay on the chain. Forget
+        a transaction only once its blockhash expired (its bytes cannot land again) or when it
+        was never an order (price tracking, setup).
+        """
+        for sig in signatures:
+            self._landed.pop(sig, None)
+
+    # --- state snapshots ------------------------------------------------------------------
+
+    def export_state(self, accounts: Iterable[Pubkey] = (), *,
+                     signatures: Iterable[Signature] = (),
+                     token_program_accounts: bool = True) -> dict[str, object]:
+        """A picklable snapshot: accounts, block height, blockhash and landed transactions.
+
+        Args:
+            accounts: accounts to keep besides the token accounts (wallets' lamports).
+            signatures: landed transactions to keep (so a re-sent signature is recognised
+                and its balances can be read after :meth:`import_state`).
+            token_program_accounts: keep every SPL Token account and mint.
+
+        Programs are not exported: :meth:`import_state` starts from a fresh LiteSVM, which
+        loads the same built-in programs.
+        """
+        keep: dict[bytes, tuple[int, bytes, bytes, bool]] = {}
+        if token_program_accounts:
+            for key, acc in self.svm.get_program_accounts(TOKEN_PROGRAM_ID):
+                keep[bytes(key)] = (acc.lamports, bytes(acc.data), bytes(acc.owner),
+                                    acc.executable)
+        for key in accounts:
+            acc = self.svm.get_account(key)
+            if acc is not None:
+                keep[bytes(key)] = (acc.lamports, bytes(acc.data), bytes(acc.owner),
+                                    acc.executable)
+        landed = {bytes(s): self._landed[s] for s in signatures if s in self._landed}
+        return {"accounts": keep, "height": self._height, "blockhash": str(self._blockhash),
+                "expires": self._blockhash_expires, "slot": self.svm.get_clock().slot,
+                "validity": self.blockhash_validity, "landed": landed}
+
+    @classmethod
+    def import_state(cls, state: dict[str, object], *,
+                     max_blockhashes: int = 100_000) -> LiteSVMChain:
+        """A fresh chain holding an :meth:`export_state` snapshot.
+
+        LiteSVM's blockhash sequence is deterministic from genesis, so it is replayed until
+        the snapshot's blockhash comes up: bytes signed before the snapshot stay valid for as
+        long as their blockhash would have.
+
+        Raises:
+            TxError: the snapshot's blockhash is not in LiteSVM's first ``max_blockhashes``
+                (the snapshot is not from this LiteSVM, or is corrupt).
+        """
+        chain = cls(LiteSVM().with_lamports(10**18),
+                    blockhash_validity=int(state.get("validity", 150)))  # type: ignore[call-overload]
+        for _ in range(max_blockhashes):
+            if str(chain.svm.latest_blockhash()) == state["blockhash"]:
+                break
+            chain.svm.expire_blockhash()
+        else:
+            raise TxError(f"Chain snapshot blockhash {state['blockhash']} is not one LiteSVM "
+                          "produces; the snapshot is not from a LiteSVMChain or is corrupt.")
+        accounts = state["accounts"]
+        assert isinstance(accounts, dict)
+        for key, (lamports, data, owner, executable) in accounts.items():
+            chain.svm.set_account(Pubkey.from_bytes(key), Account(
+                lamports=lamports, data=data, owner=Pubkey.from_bytes(owner),
+                executable=executable))
+        chain.svm.warp_to_slot(int(state["slot"]))  # type: ignore[call-overload]
+        chain._height = int(state["height"])  # type: ignore[call-overload]
+        chain._blockhash = chain.svm.latest_blockhash()
+        chain._blockhash_expires = int(state["expires"])  # type: ignore[call-overload]
+        chain._bh_info = None
+        landed = state["landed"]
+        assert isinstance(landed, dict)
+        chain._landed.update({Signature.from_bytes(k): v for k, v in landed.items()})
+        return chain
+
     async def recent_prioritization_fees(self, accounts: Sequence[Pubkey] = ()) -> list[int]:
         """See :class:`Chain`. No fee market in-process: zeros."""
         return [0]

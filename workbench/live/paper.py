@@ -30,22 +30,18 @@ from __future__ import annotations
 
 import base64
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any
 
-from solders.account import Account
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from workbench.chain import ConfirmedTx, LiteSVMChain
 from workbench.chain.programs import (
     NATIVE_MINT,
-    TOKEN_PROGRAM_ID,
     associated_token_address,
     create_ata_idempotent_ix,
     mint_to_checked_ix,
@@ -54,7 +50,7 @@ from workbench.chain.programs import (
     transfer_checked_ix,
 )
 from workbench.domain import Pair, Token, to_raw
-from workbench.errors import ConfigError, StoreError
+from workbench.errors import ConfigError, StoreError, TxError
 from workbench.execution.local_amm import LocalAmmVenue, LocalMarket, Pool
 
 __all__ = ["PaperMarket", "PoolSpec", "SnapshotChain"]
@@ -79,51 +75,9 @@ class PoolSpec:
     fee_bps: int = 25
 
 
-class SnapshotChain(LiteSVMChain):
-    """A LiteSVMChain whose state can be written to and read from a file.
-
-    Only the accounts named by the caller plus every SPL token account are kept, which is all
-    a paper market's balances and pools consist of.
-    """
-
-    def export_state(self, system_accounts: Iterable[Pubkey],
-                     signatures: Iterable[Signature]) -> dict[str, Any]:
-        """Accounts, height, blockhash and the landed transactions for ``signatures``."""
-        accounts: dict[bytes, tuple[int, bytes, bytes, bool]] = {}
-        for key, acc in self.svm.get_program_accounts(TOKEN_PROGRAM_ID):
-            accounts[bytes(key)] = (acc.lamports, bytes(acc.data), bytes(acc.owner),
-                                    acc.executable)
-        for key in system_accounts:
-            acc = self.svm.get_account(key)
-            if acc is not None:
-                accounts[bytes(key)] = (acc.lamports, bytes(acc.data), bytes(acc.owner),
-                                        acc.executable)
-        landed = {bytes(s): self._landed[s] for s in signatures if s in self._landed}
-        return {"accounts": accounts, "height": self._height, "blockhash": str(self._blockhash),
-                "expires": self._blockhash_expires, "slot": self.svm.get_clock().slot,
-                "landed": landed}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> SnapshotChain:
-        """A fresh LiteSVM holding the exported state (same blockhash sequence)."""
-        chain = cls(LiteSVM().with_lamports(10**18))
-        for _ in range(100_000):  # replay the deterministic blockhash sequence
-            if str(chain.svm.latest_blockhash()) == state["blockhash"]:
-                break
-            chain.svm.expire_blockhash()
-        else:
-            raise StoreError("Paper chain snapshot has a blockhash LiteSVM never produces; "
-                             "delete the snapshot file to start a fresh paper market.")
-        for key, (lamports, data, owner, executable) in state["accounts"].items():
-            chain.svm.set_account(Pubkey.from_bytes(key), Account(
-                lamports=lamports, data=data, owner=Pubkey.from_bytes(owner),
-                executable=executable))
-        chain.svm.warp_to_slot(state["slot"])
-        chain._height = state["height"]
-        chain._blockhash = chain.svm.latest_blockhash()
-        chain._blockhash_expires = state["expires"]
-        chain._landed.update({Signature.from_bytes(k): v for k, v in state["landed"].items()})
-        return chain
+#: The paper market's chain: a :class:`LiteSVMChain`, snapshotted with its public
+#: ``export_state`` / ``import_state`` (kept as a name for callers of the first release).
+SnapshotChain = LiteSVMChain
 
 
 class PaperMarket:
@@ -132,13 +86,13 @@ class PaperMarket:
     Build with :meth:`open`, which restores from ``snapshot_path`` when it exists.
 
     Attributes:
-        chain: the chain (a :class:`SnapshotChain`).
+        chain: the chain (a :class:`LiteSVMChain`).
         pair: the traded pair (SOL/USDT by default).
         wallet: the trading keypair.
         venues: one :class:`LocalAmmVenue` per pool, in spec order.
     """
 
-    def __init__(self, chain: SnapshotChain, market: LocalMarket, pair: Pair, wallet: Keypair,
+    def __init__(self, chain: LiteSVMChain, market: LocalMarket, pair: Pair, wallet: Keypair,
                  pools: Sequence[Pool], specs: Sequence[PoolSpec],
                  snapshot_path: Path | None) -> None:
         self.chain = chain
@@ -176,7 +130,7 @@ class PaperMarket:
             raise ConfigError("The paper market needs at least one pool.", setting="pools")
         if snapshot_path is not None and snapshot_path.exists():
             return cls._restore(pair, specs, snapshot_path)
-        chain = SnapshotChain()
+        chain = LiteSVMChain()
         mint_auth = Keypair()
         market = LocalMarket(chain, mint_authority=mint_auth)
         base, quote = market.token(pair.base.symbol), market.token(pair.quote.symbol)
@@ -204,7 +158,12 @@ class PaperMarket:
         except (OSError, pickle.UnpicklingError, EOFError) as exc:
             raise StoreError(f"Cannot read the paper chain snapshot {path}: {exc}. Delete it "
                              "(and the ledger) to start a fresh paper market.") from None
-        chain = SnapshotChain.from_state(state["chain"])
+        try:
+            chain = LiteSVMChain.import_state(state["chain"])
+        except TxError:
+            raise StoreError(f"Paper chain snapshot {path} has a blockhash LiteSVM never "
+                             "produces; delete it (and the ledger) to start a fresh paper "
+                             "market.") from None
         mint_auth = Keypair.from_bytes(state["mint_authority"])
         market = LocalMarket(chain, mint_authority=mint_auth)
         base, quote = pair.base, pair.quote
@@ -235,7 +194,7 @@ class PaperMarket:
         system = [self.owner, *(p.authority_pubkey for p in self.pools)]
         keep = self.swap_signatures[-50:]
         state = {
-            "chain": self.chain.export_state(system, keep),
+            "chain": self.chain.export_state(system, signatures=keep),
             "mint_authority": bytes(self._mint_auth),
             "wallet": bytes(self.wallet),
             "pools": [(p.name, bytes(p.authority)) for p in self.pools],
@@ -264,8 +223,7 @@ class PaperMarket:
         """
         self.swap_signatures.append(signature)
         if len(self.swap_signatures) > 1000:
-            for old in self.swap_signatures[:-500]:
-                self.chain._landed.pop(old, None)
+            self.chain.forget_landed(self.swap_signatures[:-500])
             del self.swap_signatures[:-500]
 
     # --- prices -------------------------------------------------------------------------
@@ -338,7 +296,7 @@ class PaperMarket:
         if ixs:
             landed = self.chain.run(m.payer, ixs, list(signers.values()))
             # a price-tracking transaction is never re-sent or reconciled: do not keep it
-            self.chain._landed.pop(landed.signature, None)
+            self.chain.forget_landed([landed.signature])
 
     def reserves(self) -> dict[str, tuple[int, int]]:
         """venue name -> (base, quote) reserves in base units."""
