@@ -140,6 +140,12 @@ async def test_live_engine_trades_through_rpc_and_jupiter_and_books_what_the_cha
     assert net.builds and all(b["wrapAndUnwrapSol"] is False and b["userPublicKey"] == owner
                               for b in net.builds)
 
+    health = eng.health()
+    assert health["chain"]["ok"] and health["chain"]["name"] == "rpc"
+    assert health["chain"]["owner"] == owner and health["status"] == "ok"
+    beat = ledger.get_state(store, "heartbeat")
+    assert beat is not None and beat["mode"] == "live"
+
     text = caplog.text + repr(eng.market.wallet) + str(eng.settings)
     assert PASSPHRASE not in text
     assert base58.b58encode(bytes(net.keypair)).decode() not in text

@@ -18,6 +18,7 @@ exactly the change of those two accounts and the network fee in lamports, as in 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from workbench.chain.base import Chain
 from workbench.chain.programs import NATIVE_MINT, associated_token_address
 from workbench.chain.rpc_parse import token_account_amount
 from workbench.domain import Pair
+from workbench.errors import VenueError
 from workbench.execution.keystore import Wallet
 
 __all__ = ["ChainMarket"]
@@ -62,12 +64,33 @@ class ChainMarket:
                       for t in (pair.base, pair.quote)}
         self._tokens: dict[str, int] = {}
         self._lamports = 0
+        self.last_ok_ns: int | None = None
+        self.last_error = ""
 
     def __repr__(self) -> str:
         return f"ChainMarket(owner={self.owner}, chain={self.chain.name})"
 
     async def refresh(self) -> dict[str, int]:
-        """Read the wallet's balances from the chain; returns :meth:`wallet_raw`."""
+        """Read the wallet's balances from the chain; returns :meth:`wallet_raw`.
+
+        Raises:
+            VenueError: the RPC failed after its retries (the cache keeps the last values).
+        """
+        try:
+            await self._read()
+        except VenueError as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            raise
+        self.last_ok_ns, self.last_error = time.time_ns(), ""
+        return self.wallet_raw()
+
+    def status(self) -> dict[str, Any]:
+        """For ``/health``: whether the last balance read over RPC succeeded."""
+        return {"ok": self.last_ok_ns is not None and not self.last_error,
+                "name": self.chain.name, "owner": str(self.owner),
+                "last_ok_ns": self.last_ok_ns, "error": self.last_error or None}
+
+    async def _read(self) -> None:
         many = getattr(self.chain, "multiple_accounts", None)
         if many is not None:  # one getMultipleAccounts for both token accounts
             accounts = await many(list(self._atas.values()))
@@ -77,7 +100,6 @@ class ChainMarket:
             for mint, ata in self._atas.items():
                 self._tokens[mint] = await self.chain.token_balance_raw(ata)
         self._lamports = await self.chain.balance_lamports(self.owner)
-        return self.wallet_raw()
 
     def wallet_raw(self) -> dict[str, int]:
         """Holdings by mint as last read (native SOL counted under wrapped SOL, as on paper)."""

@@ -738,7 +738,10 @@ class Engine:
         self.marks[base] = close
         self.portfolio.set_marks({base: close})
         if isinstance(self.market, ChainMarket):
-            await self.market.refresh()  # what the wallet holds now, once per bar
+            try:
+                await self.market.refresh()  # what the wallet holds now, once per bar
+            except VenueError as exc:  # trade on the last balances; /health shows the chain
+                log.warning("balances not refreshed (%s); using the last ones read", exc)
         else:
             self.market.on_close(close, bar_seconds=timeframe_seconds(bar.timeframe))
         # tick-to-order starts once the paper venue has moved: the pools' price tracking is

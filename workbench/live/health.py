@@ -32,8 +32,11 @@ def build_health(engine: Any) -> dict[str, Any]:
     market = engine.market
     if market is not None:
         try:
-            chain = {"ok": True, "name": market.chain.name, "block_height": market.chain.height,
-                     "owner": str(market.owner)}
+            if hasattr(market, "status"):  # live: the last balance read over RPC
+                chain = market.status()
+            else:
+                chain = {"ok": True, "name": market.chain.name,
+                         "block_height": market.chain.height, "owner": str(market.owner)}
         except Exception as exc:  # health must report, not raise
             chain = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     if not chain["ok"]:
