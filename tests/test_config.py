@@ -81,8 +81,9 @@ def test_malformed_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_live_needs_keystore_path() -> None:
     """Live mode without an encrypted keystore path is refused at start."""
-    with pytest.raises(ConfigError, match="keystore_path"):
+    with pytest.raises(ConfigError, match="keystore_path") as err:
         load_settings(profile="live")
+    assert err.value.setting == "execution.keystore_path"
     s = load_settings(profile="live", execution={"keystore_path": "k.json"})
     assert not s.is_live  # still needs the explicit opt-in
     assert load_settings(profile="live", execution={"keystore_path": "k.json"},

@@ -444,11 +444,11 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         first = exc.errors()[0].get("loc", ()) if exc.errors() else ()
+        setting = ".".join(str(p) for p in first) or None
+        if setting is None and "keystore_path" in problems:  # the cross-field live check
+            setting = "execution.keystore_path"
         where = f" (from {path})" if path else ""
-        raise ConfigError(
-            f"Invalid configuration{where}: {problems}.",
-            setting=".".join(str(p) for p in first) or None,
-        ) from None
+        raise ConfigError(f"Invalid configuration{where}: {problems}.", setting=setting) from None
 
 
 def _build(file_values: dict[str, Any]) -> Settings:

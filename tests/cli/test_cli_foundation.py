@@ -90,3 +90,22 @@ def test_console_script_runs() -> None:
     exe = Path(sys.executable).with_name("workbench")
     out = subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_typer_exit_codes_pass_through() -> None:
+    """A sub-command that ends with typer.Exit(code) exits with that code, not "unexpected"."""
+    import typer
+
+    from workbench.cli import app
+
+    probe = typer.Typer()
+
+    @probe.command("fail")
+    def _fail() -> None:
+        raise typer.Exit(code=7)
+
+    app.add_typer(probe, name="probe-exit")
+    try:
+        assert main(["probe-exit", "fail"]) == 7
+    finally:
+        app.registered_groups = [g for g in app.registered_groups if g.name != "probe-exit"]

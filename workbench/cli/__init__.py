@@ -165,12 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click usage errors and the unexpected
         import click
 
-        if isinstance(exc, click.exceptions.Exit):
+        if isinstance(exc, click.exceptions.Exit | typer.Exit):
             return int(exc.exit_code)
         if isinstance(exc, click.ClickException):
             exc.show()
             return int(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):
             return 130
         if _STATE["debug"]:
             raise
