@@ -419,6 +419,23 @@ async def test_ultra_build_fetches_order_for_taker_and_carries_request_id(fixtur
     assert tx.message.account_keys[0] == TAKER
 
 
+def _mock_ultra_order(fixture_path):
+    """Serve the recorded Ultra /order response."""
+    respx.get(f"{BASE}/ultra/v1/order").mock(
+        return_value=httpx.Response(
+            200, content=fx_bytes(fixture_path, "ultra_order_aggregator.json")
+        )
+    )
+
+
+async def _ultra_plan(http, clock):
+    """An Ultra venue and the plan it builds for 1 USDC -> SOL for the taker."""
+    venue = make_venue(http, clock, mode="ultra")
+    quote = await venue.quote(
+        QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000))
+    return venue, await venue.build(quote, TAKER)
+
+
 @pytest.mark.parametrize(
     ("body", "error", "match"),
     [
@@ -458,22 +475,12 @@ async def test_ultra_build_fetches_order_for_taker_and_carries_request_id(fixtur
 @respx.mock
 async def test_ultra_execute_failures_map_by_code(fixture_path, clock, body, error, match):
     """A Failed /execute raises the error its program error or Ultra code calls for."""
-    respx.get(f"{BASE}/ultra/v1/order").mock(
-        return_value=httpx.Response(
-            200, content=fx_bytes(fixture_path, "ultra_order_aggregator.json")
-        )
-    )
+    _mock_ultra_order(fixture_path)
     execute = respx.post(f"{BASE}/ultra/v1/execute").mock(
         return_value=httpx.Response(200, json=body)
     )
     async with httpx.AsyncClient() as http:
-        venue = make_venue(http, clock, mode="ultra")
-        plan = await venue.build(
-            await venue.quote(
-                QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000)
-            ),
-            TAKER,
-        )
+        venue, plan = await _ultra_plan(http, clock)
         with pytest.raises(error, match=match) as info:
             await venue.execute_ultra(plan, plan.prebuilt_tx)
     assert info.value.request_id == "5421e18f-9d12-4709-8f5a-6c79c1032203"
@@ -485,24 +492,14 @@ async def test_ultra_execute_failures_map_by_code(fixture_path, clock, body, err
 @respx.mock
 async def test_ultra_execute_success_returns_amounts(fixture_path, clock):
     """The documented success response is returned typed, with the executed amounts."""
-    respx.get(f"{BASE}/ultra/v1/order").mock(
-        return_value=httpx.Response(
-            200, content=fx_bytes(fixture_path, "ultra_order_aggregator.json")
-        )
-    )
+    _mock_ultra_order(fixture_path)
     respx.post(f"{BASE}/ultra/v1/execute").mock(
         return_value=httpx.Response(
             200, content=fx_bytes(fixture_path, "ultra_execute_success.json")
         )
     )
     async with httpx.AsyncClient() as http:
-        venue = make_venue(http, clock, mode="ultra")
-        plan = await venue.build(
-            await venue.quote(
-                QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000)
-            ),
-            TAKER,
-        )
+        venue, plan = await _ultra_plan(http, clock)
         result = await venue.execute_ultra(plan, plan.prebuilt_tx)
     assert (result.status, result.code, result.slot) == ("Success", 0, "323598314")
     assert (result.input_amount_result, result.output_amount_result) == ("9995000", "1274698")
@@ -511,24 +508,14 @@ async def test_ultra_execute_success_returns_amounts(fixture_path, clock):
 @respx.mock
 async def test_ultra_execute_failed_fixture_is_rejected(fixture_path, clock):
     """The documented failed response (#6023) is an OrderRejected naming the program error."""
-    respx.get(f"{BASE}/ultra/v1/order").mock(
-        return_value=httpx.Response(
-            200, content=fx_bytes(fixture_path, "ultra_order_aggregator.json")
-        )
-    )
+    _mock_ultra_order(fixture_path)
     respx.post(f"{BASE}/ultra/v1/execute").mock(
         return_value=httpx.Response(
             200, content=fx_bytes(fixture_path, "ultra_execute_failed.json")
         )
     )
     async with httpx.AsyncClient() as http:
-        venue = make_venue(http, clock, mode="ultra")
-        plan = await venue.build(
-            await venue.quote(
-                QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000)
-            ),
-            TAKER,
-        )
+        venue, plan = await _ultra_plan(http, clock)
         with pytest.raises(OrderRejected) as info:
             await venue.execute_ultra(plan, plan.prebuilt_tx)
     assert info.value.reason == "program_error_6023"
