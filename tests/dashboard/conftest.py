@@ -54,9 +54,13 @@ class Browser:
         self._pw.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by playwright (never a downloaded browser)."""
+    """Headless Debian Chromium driven by playwright (never a downloaded browser).
+
+    Package scope, not session: playwright's sync API keeps an event loop running in the main
+    thread while it is started, so every later ``asyncio.run`` in the session would fail.
+    """
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         print(f"SKIP browser tests: {CHROMIUM} is missing; install it with "
               "`apt-get install -y chromium`")
