@@ -107,7 +107,16 @@ def _run_one(path: Path, out_dir: Path, settings: object, store: object) -> str 
         declared = notebook_parameters(path)
     except Exception:  # a dashboard notebook without a parameters cell takes none
         declared = {}
-    params = {"smoke": True} if "smoke" in declared else {}
+    params: dict[str, object] = {"smoke": True} if "smoke" in declared else {}
+    # keep every write in the test's temp dir, never in the checkout's data/ (whose state
+    # would otherwise leak between runs)
+    scratch = out_dir / f"{path.stem}-scratch"
+    for name in declared:
+        if name.endswith("_dir"):
+            params[name] = str(scratch / name)
+    if "database_url" in declared:
+        scratch.mkdir(parents=True, exist_ok=True)
+        params["database_url"] = f"sqlite:///{scratch / 'workbench.db'}"
     try:
         pm.execute_notebook(str(path), str(out_dir / path.name), parameters=params,
                             kernel_name="workbench", progress_bar=False, cwd=None,
