@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -20,7 +19,7 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from workbench.domain import Quote, SwapPlan, TokenBalanceChange
+from workbench.domain import Quote, SwapPlan
 from workbench.errors import SchemaError
 from workbench.execution.jupiter.schemas import (
     InstructionWire,
@@ -29,6 +28,7 @@ from workbench.execution.jupiter.schemas import (
     SwapResponse,
     UltraOrderResponse,
 )
+from workbench.execution.quotes import swap_amounts
 
 __all__ = [
     "VENUE",
@@ -277,19 +277,6 @@ def plan_from_instructions(quote: Quote, response: SwapInstructionsResponse) -> 
             payload=response.address_lookup_table_addresses,
         ) from exc
     return SwapPlan(venue=VENUE, quote=quote, instructions=instructions, lookup_tables=tables)
-
-
-def swap_amounts(quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
-    """(in_raw, out_raw) the owner actually swapped, from its balance changes.
-
-    The input is what left the owner in ``quote.input_mint`` and the output what arrived in
-    ``quote.output_mint``, summed over the owner's accounts. Native SOL appears under the wSOL
-    mint when the executor reports lamports; then the input also carries rent of accounts the
-    transaction created (e.g. 2_039_280 lamports for a new ATA), which is a real cost of the fill.
-    """
-    spent = sum(c.delta_raw for c in changes if c.mint == quote.input_mint)
-    received = sum(c.delta_raw for c in changes if c.mint == quote.output_mint)
-    return -spent, received
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

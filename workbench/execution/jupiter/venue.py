@@ -21,6 +21,7 @@ from workbench.execution.jupiter.parse import (
     swap_amounts,
 )
 from workbench.execution.jupiter.schemas import UltraExecuteResponse
+from workbench.execution.quotes import route_of
 from workbench.ports import Clock
 
 __all__ = ["JupiterVenue"]
@@ -141,11 +142,4 @@ class JupiterVenue:
 
     @staticmethod
     def _route(quote: Quote) -> JupiterRoute:
-        if quote.venue != VENUE or not isinstance(quote.route, JupiterRoute):
-            raise OrderRejected(
-                f"A quote from venue {quote.venue!r} cannot be built by Jupiter; build it with "
-                "the venue that quoted it.",
-                reason="foreign_quote",
-                venue=VENUE,
-            )
-        return quote.route
+        return route_of(quote, venue=VENUE, route_type=JupiterRoute, display="Jupiter")

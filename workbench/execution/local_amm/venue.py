@@ -19,6 +19,7 @@ from workbench.domain import Quote, QuoteRequest, SwapPlan, TokenBalanceChange
 from workbench.errors import OrderRejected, SlippageExceeded
 from workbench.execution.local_amm.math import amount_out, fee_raw, min_out_raw, price_impact_bps
 from workbench.execution.local_amm.pool import LocalMarket, Pool
+from workbench.execution.quotes import swap_amounts
 
 __all__ = ["LocalAmmRoute", "LocalAmmVenue"]
 
@@ -132,6 +133,4 @@ class LocalAmmVenue:
 
     def parse(self, quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
         """(in, out) from the owner's balance changes: -delta of input, +delta of output."""
-        spent = sum(-c.delta_raw for c in changes if c.mint == quote.input_mint)
-        got = sum(c.delta_raw for c in changes if c.mint == quote.output_mint)
-        return spent, got
+        return swap_amounts(quote, changes)

@@ -17,15 +17,14 @@ import base64
 import binascii
 import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from solders.pubkey import Pubkey
 
-from workbench.domain import Quote, TokenBalanceChange
 from workbench.errors import OrderRejected, SchemaError
 from workbench.execution.pumpfun.schemas import BondingCurve, TradeEvent
+from workbench.execution.quotes import swap_amounts
 
 __all__ = [
     "BONDING_CURVE_DISCRIMINATOR",
@@ -260,12 +259,3 @@ class PumpRoute:
     curve: BondingCurve
 
 
-def swap_amounts(quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
-    """(in_raw, out_raw) from the owner's balance changes (native SOL under the wSOL mint).
-
-    SOL legs include everything else the transaction moved for the owner in lamports (ATA rent,
-    tips): the chain's number, which is what the ledger records.
-    """
-    spent = sum(c.delta_raw for c in changes if c.mint == quote.input_mint)
-    received = sum(c.delta_raw for c in changes if c.mint == quote.output_mint)
-    return -spent, received

@@ -28,6 +28,7 @@ from workbench.execution.pumpfun.parse import (
     swap_amounts,
 )
 from workbench.execution.pumpfun.schemas import BondingCurve
+from workbench.execution.quotes import route_of
 from workbench.ports import Clock
 
 __all__ = ["AccountSource", "PumpFunVenue"]
@@ -220,11 +221,4 @@ class PumpFunVenue:
 
     @staticmethod
     def _route(quote: Quote) -> PumpRoute:
-        if quote.venue != VENUE or not isinstance(quote.route, PumpRoute):
-            raise OrderRejected(
-                f"A quote from venue {quote.venue!r} cannot be built by Pump.fun; build it with "
-                "the venue that quoted it.",
-                reason="foreign_quote",
-                venue=VENUE,
-            )
-        return quote.route
+        return route_of(quote, venue=VENUE, route_type=PumpRoute, display="Pump.fun")
