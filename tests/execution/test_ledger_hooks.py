@@ -305,3 +305,53 @@ async def test_refused_before_signing_sends_nothing(store):
     row = ledger.load_orders(store).iloc[0]
     assert row["status"] == "rejected" and row["signature"] is None
     assert hooks.status_of(order.client_order_id) is OrderStatus.REJECTED
+
+
+@pytest.mark.integration
+async def test_forget_drops_finished_orders_only(store):
+    """forget() refuses an order in flight, drops a filled one (the ledger keeps it), and a
+    replayed fill after forgetting books nothing twice."""
+    kp, setup = _market(seed="hooks-forget")
+    pair = setup.pair
+    hooks = LedgerHooks(store, owner=kp.pubkey(), pairs=[pair], chain=setup.chain,
+                        strategy="default")
+    refusals = []
+
+    def in_flight(_tx):
+        with pytest.raises(StoreError, match="still submitted") as info:
+            hooks.forget(order.client_order_id)
+        refusals.append(str(info.value))
+
+    ex = Executor(SpyChain(setup.chain, in_flight), kp, setup.venues, config=FAST, hooks=hooks)
+    fills = []
+    coids = []
+    for _ in range(3):
+        order = _order(pair, side=Side.SELL)
+        hooks.track(order, pair)
+        coids.append(order.client_order_id)
+        fills.append(await ex.execute(SwapIntent(
+            client_order_id=order.client_order_id, input_mint=str(pair.base.mint),
+            output_mint=str(pair.quote.mint), in_amount_raw=10**8, slippage_bps=100)))
+        assert hooks.status_of(order.client_order_id) is OrderStatus.FILLED
+        assert hooks.forget(order.client_order_id) is True
+        assert hooks.order_of(order.client_order_id) is None
+        assert hooks.status_of(order.client_order_id) is None
+        assert hooks.forget(order.client_order_id) is False  # unknown now
+    assert len(refusals) == 3 and all(coid in r for coid, r in zip(coids, refusals, strict=True))
+    stored = ledger.load_fills(store)
+    assert set(stored["strategy"]) == {"test"}  # booked while tracked
+    assert set(ledger.load_orders(store)["status"]) == {"filled"}
+    await hooks.on_fill(fills[0])  # recovery replays a fill of a forgotten order
+    assert len(ledger.load_fills(store)) == 3
+
+    # force drops an order still in flight
+    late = _order(pair)
+    hooks.track(late, pair)
+    hooks.on_submitted(SubmittedTx(
+        client_order_id=late.client_order_id, signature="1" * 64, tx_bytes=b"\x01",
+        last_valid_block_height=10**6, venues=("local",), input_mint=str(pair.quote.mint),
+        output_mint=str(pair.base.mint), in_amount_raw=75 * 10**6, min_out_amount_raw=1))
+    with pytest.raises(StoreError, match="still submitted"):
+        hooks.forget(late.client_order_id)
+    assert hooks.forget(late.client_order_id, force=True) is True
+    assert hooks.order_of(late.client_order_id) is None

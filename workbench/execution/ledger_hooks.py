@@ -14,6 +14,8 @@ process:
 3. ``on_fill``: fills measured from the confirmed transaction's token balances (never the
    quote), then a snapshot of the wallet's balances read from the chain.
 4. ``on_status``: REJECTED, FAILED, EXPIRED and FILLED with their reason.
+5. ``forget(client_order_id)`` once the order is final: the hooks keep no memory of it (the
+   ledger has it), so a process running for weeks does not grow.
 
 An intent the executor runs without ``track`` (``executor.execute(SwapIntent(...))`` in a
 notebook) is still recorded: its order is derived from the signed intent (side from the mints,
@@ -270,6 +272,33 @@ class LedgerHooks:
         """The tracked (or derived) order of ``client_order_id``, None when unknown."""
         hit = self._orders.get(client_order_id)
         return hit[0] if hit is not None else None
+
+    def forget(self, client_order_id: str, *, force: bool = False) -> bool:
+        """Drop a finished order from memory; the ledger keeps it.
+
+        A 24/7 engine tracks every order it sends; without this the hooks grow by one order
+        per trade. Call it once the order is final (filled, rejected, expired, failed): a
+        replayed fill (recovery) still books, under the hooks' ``strategy``, and
+        ``save_fill`` ignores a fill stored before.
+
+        Args:
+            client_order_id: the order.
+            force: also drop an order still SUBMITTED (its intent may land; a fill arriving
+                later is then booked under the hooks' ``strategy``).
+
+        Returns:
+            True when the order was tracked here, False when it was unknown.
+
+        Raises:
+            StoreError: the order is SUBMITTED and ``force`` is False.
+        """
+        if self._status.get(client_order_id) is OrderStatus.SUBMITTED and not force:
+            raise StoreError(
+                f"Order {client_order_id} is still submitted (its transaction may land), so "
+                "its tracked order is still needed to book the fill; forget it once it is "
+                "final, or pass force=True.")
+        known = self._orders.pop(client_order_id, None) is not None
+        return self._status.pop(client_order_id, None) is not None or known
 
     # --- ExecutionHooks ---------------------------------------------------------------------
 
