@@ -1,18 +1,29 @@
 """``workbench trade``: gated swaps in paper mode on a local LiteSVM AMM, recorded in the ledger.
 
+The paper chain persists between runs (:mod:`workbench.execution.paper_wallet`): the wallet,
+its mints and pools live in ``<data.dir>/paper_wallet.json``, which every run resumes and
+saves atomically, so balances carry over and the ledger can be reconciled across runs.
+
 ``workbench trade swap --from USDC --to SOL --amount 100 [--keystore keys.json]``:
 
-1. opens local SOL/USDC pools on a fresh LiteSVM chain (one per ``--price``) and funds the
-   wallet there: the keystore's key (``--keystore`` or ``execution.keystore_path``, passphrase
-   from ``WORKBENCH_KEYSTORE_PASSPHRASE`` or a prompt), else a throwaway key. In paper mode the
-   key only ever signs on LiteSVM;
+1. resumes the paper wallet, or creates it: SOL/USDC pools on LiteSVM (one per ``--price``)
+   and the wallet funded there. The wallet is the keystore's key (``--keystore`` or
+   ``execution.keystore_path``, passphrase from ``WORKBENCH_KEYSTORE_PASSPHRASE`` or a
+   prompt), else a throwaway paper key kept in the state file. In paper mode the key only
+   ever signs on LiteSVM;
 2. checks the order with the ONE risk gate (limits from ``settings.risk``; the portfolio from
    the wallet's on-chain balances, marks from the pool's spot price). A rejection prints the
    rule and detail and exits 1 before anything is signed; a resize is printed;
 3. routes and executes it, storing the order, the signed intent (before the send) and the
-   fills from the chain in the ledger from the settings (SQLite by default, migrated first);
-4. prints the fill, the signature and a reconciliation line per token: what the ledger's fills
+   fills from the chain in the ledger from the settings (SQLite by default, migrated first),
+   then saves the paper chain;
+4. prints the fill, the signature and a reconciliation line per token: what this run's fills
    moved against what the chain moved, in base units (exit 1 if they differ).
+
+``workbench trade balances`` prints chain and ledger per token; ``workbench trade reconcile``
+checks opening balances + every fill of the paper wallet against the chain (exit 1 and a
+``MISMATCH`` line per token when they differ); ``workbench trade reset-paper`` moves the state
+aside (after a confirmation) so the next swap starts a new paper wallet.
 """
 
 from __future__ import annotations
@@ -23,7 +34,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from solders.keypair import Keypair
 
 from workbench.cli import settings_from
 from workbench.config import Settings
@@ -31,9 +41,10 @@ from workbench.domain import from_raw
 from workbench.errors import ConfigError, RiskError
 from workbench.execution.executor import ExecutorConfig
 from workbench.execution.keystore import Keystore, Wallet, passphrase_from_env_or_prompt
-from workbench.execution.session import SwapOutcome, TradingSession, open_local_market
+from workbench.execution.paper_wallet import PaperWallet, paper_state_path, reset_paper_wallet
+from workbench.execution.session import SwapOutcome
 from workbench.risk import Action, RiskGate, limits_from_settings
-from workbench.store import open_store
+from workbench.store import Store, open_store
 
 app = typer.Typer(help="Route and execute swaps (paper mode runs on a local LiteSVM AMM).",
                   no_args_is_help=True)
@@ -54,12 +65,18 @@ def _decimal(name: str, value: str) -> Decimal:
     return out
 
 
-def _wallet(keystore: Path | None, key_name: str, settings: Settings) -> tuple[Wallet, str]:
+def _keystore_wallet(keystore: Path | None, key_name: str,
+                     settings: Settings) -> tuple[Wallet | None, str]:
     path = keystore or settings.execution.keystore_path
     if path is None:
-        return Wallet(Keypair()), "throwaway paper key"
+        return None, "throwaway paper key"
     wallet = Keystore(path).unlock(key_name, passphrase_from_env_or_prompt())
     return wallet, f"keystore {path} key {key_name!r}"
+
+
+def open_paper_wallet(path: Path, **kwargs: object) -> PaperWallet:
+    """:meth:`PaperWallet.open` (a module attribute, so tests can watch it)."""
+    return PaperWallet.open(path, **kwargs)  # type: ignore[arg-type]
 
 
 def _echo_fill(outcome: SwapOutcome, receive_decimals: int, receive_symbol: str,
@@ -78,22 +95,24 @@ def _echo_fill(outcome: SwapOutcome, receive_decimals: int, receive_symbol: str,
     typer.echo(f"  signature {fill.signature}")
 
 
-async def _swap(settings: Settings, wallet: Wallet, *, from_: str, to: str, amount: Decimal,
-                venue: str | None, slippage_bps: int, prices: list[Decimal],
-                wallet_sol: Decimal, wallet_usdc: Decimal) -> int:
-    setup = open_local_market(prices, owner=wallet.pubkey, wallet_sol=wallet_sol,
-                              wallet_usdc=wallet_usdc)
+def _open_store(settings: Settings) -> Store:
     store = open_store(settings)
+    store.upgrade()
+    return store
+
+
+async def _swap(settings: Settings, paper: PaperWallet, wallet: Wallet | None, *, from_: str,
+                to: str, amount: Decimal, venue: str | None, slippage_bps: int) -> int:
+    store = _open_store(settings)
     try:
-        store.upgrade()
-        session = TradingSession(
-            chain=setup.chain, wallet=wallet, venues=setup.venues, pair=setup.pair,
-            store=store, gate=RiskGate(limits=limits_from_settings(settings.risk)),
-            strategy="cli", mode="paper",
+        session = paper.session(
+            store, RiskGate(limits=limits_from_settings(settings.risk)), wallet=wallet,
+            strategy="cli",
             config=ExecutorConfig.from_settings(settings.execution, poll_interval_s=0,
                                                 resend_interval_s=0))
         await session.start()
-        outcome = await session.swap(from_, to, amount, slippage_bps=slippage_bps, venue=venue)
+        outcome = await paper.swap(session, from_, to, amount, slippage_bps=slippage_bps,
+                                   venue=venue)
         decision = outcome.decision
         if decision.action is Action.REJECT:
             typer.echo(f"rejected by the risk gate: {decision.rule}: {decision.detail}",
@@ -103,12 +122,13 @@ async def _swap(settings: Settings, wallet: Wallet, *, from_: str, to: str, amou
             return 1
         if decision.action is Action.RESIZE:
             typer.echo(f"resized by the risk gate: {decision.rule}: {decision.detail}")
-        receive = next(t for t in (setup.pair.base, setup.pair.quote)
-                       if t.mint != outcome.spend.mint)
-        _echo_fill(outcome, receive.decimals, receive.symbol, setup.pair.quote.symbol,
-                   setup.pair.base.symbol)
-        typer.echo(f"  wallet   {wallet.pubkey}")
+        pair = paper.pair
+        receive = next(t for t in (pair.base, pair.quote) if t.mint != outcome.spend.mint)
+        _echo_fill(outcome, receive.decimals, receive.symbol, pair.quote.symbol,
+                   pair.base.symbol)
+        typer.echo(f"  wallet   {paper.owner}")
         typer.echo(f"  ledger   {store.url}: {len(outcome.fills)} fill(s)")
+        typer.echo(f"  paper    {paper.path}: saved, {len(paper.order_ids)} order(s) so far")
         recon = await session.reconcile()
         clean = True
         for r in recon.itertuples(index=False):
@@ -119,7 +139,7 @@ async def _swap(settings: Settings, wallet: Wallet, *, from_: str, to: str, amou
             typer.echo(f"reconcile {r.symbol:<5} ledger {ledger_moved:+d} chain {chain_moved:+d} "
                        f"(base units, fees in SOL) {'ok' if ok else 'MISMATCH'}")
         if not clean:
-            raise RiskError(f"Ledger and chain differ for wallet {wallet.pubkey} after order "
+            raise RiskError(f"Ledger and chain differ for wallet {paper.owner} after order "
                             f"{outcome.order.client_order_id}; see the reconcile lines.")
         return 0
     finally:
@@ -137,15 +157,17 @@ def swap(
     slippage_bps: Annotated[int, typer.Option(help="Order tolerance (capped by the risk "
                                                    "gate) and the route's floor.")] = 50,
     price: Annotated[list[str] | None, typer.Option(
-        help="Paper pool price, USDC per SOL; repeat for several pools.")] = None,
+        help="Pool price of a NEW paper wallet, USDC per SOL; repeat for several pools "
+             "(default 150).")] = None,
     keystore: Annotated[Path | None, typer.Option(
         "--keystore", help="Keystore file (default: execution.keystore_path; none: a "
                            "throwaway paper key).")] = None,
     key_name: Annotated[str, typer.Option("--key-name", help="Key inside the keystore.")] =
         "default",
-    wallet_sol: Annotated[str, typer.Option(help="Paper wSOL the wallet starts with.")] = "10",
-    wallet_usdc: Annotated[str, typer.Option(help="Paper USDC the wallet starts with.")] =
-        "10000",
+    wallet_sol: Annotated[str | None, typer.Option(
+        help="Paper wSOL a NEW paper wallet starts with (default 10).")] = None,
+    wallet_usdc: Annotated[str | None, typer.Option(
+        help="Paper USDC a NEW paper wallet starts with (default 10000).")] = None,
 ) -> None:
     """Swap in paper mode through the risk gate; store and reconcile the fill."""
     if venue != "local" and not venue.startswith("local:"):
@@ -158,15 +180,108 @@ def swap(
             f"Paper market trades {', '.join(symbols)}; got --from {from_} --to {to}.",
             setting="from")
     settings = settings_from()
-    prices = [_decimal("price", p) for p in (price or ["150"])]
-    wallet, source = _wallet(keystore, key_name, settings)
-    typer.echo(f"paper mode: LiteSVM pools at {', '.join(str(p) for p in prices)} USDC/SOL; "
-               f"wallet {wallet.pubkey} ({source})")
+    prices = [_decimal("price", p) for p in price] if price else None
+    sol = _decimal("wallet-sol", wallet_sol) if wallet_sol is not None else None
+    usdc = _decimal("wallet-usdc", wallet_usdc) if wallet_usdc is not None else None
+    size = _decimal("amount", amount)
+    wallet, source = _keystore_wallet(keystore, key_name, settings)
+    path = paper_state_path(settings)
+    paper = open_paper_wallet(path, wallet=wallet, prices=prices, wallet_sol=sol,
+                              wallet_usdc=usdc)
+    pools = ", ".join(f"{v.name} {v.market.spot_price(v.pool):.6f}" for v in paper.setup.venues)
+    if paper.created:
+        typer.echo(f"paper mode: new paper wallet {path}: LiteSVM pools at "
+                   f"{', '.join(paper.created_info.prices)} USDC/SOL; wallet {paper.owner} "
+                   f"({source})")
+    else:
+        typer.echo(f"paper mode: resumed {path} ({len(paper.order_ids)} order(s)): pools "
+                   f"{pools} USDC/SOL; wallet {paper.owner} ({source})")
     code = asyncio.run(_swap(
-        settings, wallet, from_=from_.upper(), to=to.upper(),
-        amount=_decimal("amount", amount), venue=None if venue == "local" else venue,
-        slippage_bps=slippage_bps, prices=prices,
-        wallet_sol=_decimal("wallet-sol", wallet_sol),
-        wallet_usdc=_decimal("wallet-usdc", wallet_usdc)))
+        settings, paper, wallet, from_=from_.upper(), to=to.upper(), amount=size,
+        venue=None if venue == "local" else venue, slippage_bps=slippage_bps))
     if code:
         raise typer.Exit(code)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:,f}"
+
+
+@app.command()
+def balances() -> None:
+    """The paper wallet per token: chain balance, ledger balance (opening + fills), difference."""
+    settings = settings_from()
+    paper = open_paper_wallet(paper_state_path(settings), create=False)
+    store = _open_store(settings)
+    try:
+        frame = paper.balances(store)
+        missing = paper.orders_missing(store)
+    finally:
+        store.dispose()
+    typer.echo(f"paper wallet {paper.owner} ({paper.source} key), {paper.path}; "
+               f"{len(paper.order_ids)} order(s); ledger {store.url}")
+    typer.echo(f"{'token':<6} {'chain':>24} {'ledger':>24} {'diff':>18}")
+    for r in frame.itertuples(index=False):
+        typer.echo(f"{r.symbol:<6} {_fmt(r.chain):>24} {_fmt(r.ledger):>24} {_fmt(r.diff):>18}"
+                   f"  {r.status}")
+    typer.echo("(ledger = opening balances + the ledger's fills; SOL includes native SOL and "
+               "fees)")
+    if missing:
+        typer.echo(f"note: {len(missing)} order(s) of this paper wallet are not in this ledger, "
+                   f"e.g. {missing[0]}")
+
+
+@app.command("reconcile")
+def reconcile_cmd() -> None:
+    """Opening balances + every ledger fill of the paper wallet against the chain (exit 1 on a
+    mismatch)."""
+    settings = settings_from()
+    paper = open_paper_wallet(paper_state_path(settings), create=False)
+    store = _open_store(settings)
+    try:
+        frame = paper.reconcile(store, include_matches=True)
+        fills = len(paper.ledger_fills(store))
+        missing = paper.orders_missing(store)
+    finally:
+        store.dispose()
+    typer.echo(f"paper wallet {paper.owner}: {len(paper.order_ids)} order(s), {fills} fill(s) "
+               f"in {store.url}")
+    bad = 0
+    for r in frame.itertuples(index=False):
+        if r.status == "ok":
+            typer.echo(f"ok       {r.symbol:<5} {r.chain_raw} base units")
+            continue
+        bad += 1
+        dec = int(r.decimals) if r.decimals is not None else 0
+        typer.echo(f"MISMATCH {r.symbol or r.mint}: ledger {from_raw(int(r.ledger_raw), dec)} "
+                   f"({r.ledger_raw} base units), chain {from_raw(int(r.chain_raw), dec)} "
+                   f"({r.chain_raw} base units), chain - ledger {r.diff_raw:+d}", err=True)
+    if missing:
+        typer.echo(f"note: {len(missing)} order(s) of this paper wallet have no row in this "
+                   f"ledger (another database, or deleted), e.g. {missing[0]}", err=True)
+    if bad:
+        typer.echo(f"reconcile failed: {bad} token(s) differ; a fill is missing from or was "
+                   "changed in the ledger, or the ledger is not the one this paper wallet "
+                   "traded against.", err=True)
+        raise typer.Exit(1)
+    typer.echo("reconciled: ledger equals chain for every token")
+
+
+@app.command("reset-paper")
+def reset_paper(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] =
+        False,
+) -> None:
+    """Move the paper wallet state aside; the next swap starts a new paper wallet."""
+    path = paper_state_path(settings_from())
+    if not path.exists():
+        typer.echo(f"no paper wallet at {path}; nothing to reset")
+        return
+    if not yes and not typer.confirm(
+            f"Move the paper wallet {path} aside and start over? Its balances are dropped "
+            "(the ledger keeps its orders and fills)", default=False):
+        typer.echo("kept the paper wallet", err=True)
+        raise typer.Exit(1)
+    backup = reset_paper_wallet(path)
+    typer.echo(f"paper wallet moved to {backup}; the next `workbench trade swap` creates a "
+               "new one")
