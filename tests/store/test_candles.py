@@ -98,3 +98,18 @@ def test_last_candle_ts(store: Store) -> None:
     save_candles(store, bars, source="binance", symbol="SOL/USDT", timeframe="1h")
     assert last_candle_ts(store, source="binance", symbol="SOL/USDT",
                           timeframe="1h") == bars.index[-1]
+
+
+def test_batches_larger_than_one_copy_chunk(store: Store,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch spanning several COPY chunks lands whole and in order; an overlapping re-run
+    that straddles chunk boundaries adds only the new rows."""
+    import workbench.store.candles as candles
+
+    monkeypatch.setattr(candles, "_PG_CHUNK_ROWS", 700)  # 5,000 bars -> 8 chunks
+    bars = load_sample("SOL/USDT", "5m", bars=5000)
+    assert save_candles(store, bars.iloc[:3100], source="binance", symbol="SOL/USDT",
+                        timeframe="5m") == 3100
+    assert save_candles(store, bars.iloc[2000:], source="binance", symbol="SOL/USDT",
+                        timeframe="5m") == 1900
+    pd.testing.assert_frame_equal(load_candles(store, "SOL/USDT", "5m"), bars, check_freq=False)

@@ -13,6 +13,7 @@ Frames are OHLCV with a tz-aware UTC ``DatetimeIndex`` named ``ts`` and float64 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,10 @@ def _prepare(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     index = df.index if df.index.tz is not None else df.index.tz_localize("UTC")
     ts = index.tz_convert("UTC").as_unit("ns").asi8
     cols = {c: df[c].to_numpy(dtype=np.float64, copy=False) for c in COLUMNS}
-    prices = np.column_stack([cols[c] for c in COLUMNS[:4]])
-    ok = np.isfinite(prices).all(axis=1) & (prices > 0).all(axis=1)
-    ok &= np.isfinite(cols["volume"]) & (cols["volume"] >= 0)
+    # column by column: no stacked copy of a million-row price block; NaN fails every compare
+    ok = (cols["volume"] >= 0) & np.isfinite(cols["volume"])
+    for c in COLUMNS[:4]:
+        ok &= (cols[c] > 0) & np.isfinite(cols[c])
     ok &= (cols["low"] <= cols["high"])
     # duplicate timestamps within the batch: keep the first (strictly rising ts has none)
     if len(ts) > 1 and not bool((ts[1:] > ts[:-1]).all()):
@@ -144,39 +146,60 @@ _PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00
 _PG_COPY_TRAILER = b"\xff\xff"
 
 
-def _pg_binary(ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> list[bytes | memoryview]:
-    """PostgreSQL binary COPY payload, as chunks to write in order (no per-row Python).
+_PG_CHUNK_ROWS = 65_536  # ~5 MB of COPY data: big enough for few writes, small to overlap
 
-    Every row has the same layout (field count, then length + big-endian value per field), so
-    a template row is tiled and only the six value columns are copied in, byte-swapped.
-    """
+
+def _pg_row_dtype() -> np.dtype:
     fields: list[tuple[str, str]] = [("n", ">i2"), ("lsid", ">i4"), ("sid", ">i4"),
                                      ("lts", ">i4"), ("ts", ">i8")]
     for c in COLUMNS:
         fields += [(f"l_{c}", ">i4"), (c, ">f8")]
-    row = np.dtype(fields)
-    template = np.zeros(1, dtype=row)
-    template["n"] = 2 + len(COLUMNS)
-    template["lsid"] = 4
-    template["sid"] = sid
-    template["lts"] = 8
-    for c in COLUMNS:
-        template[f"l_{c}"] = 8
-    out = np.tile(template.view(np.uint8), (len(ts), 1))
+    return np.dtype(fields)
 
-    def put(name: str, values: np.ndarray, kind: str) -> None:
-        offset = row.fields[name][1]  # type: ignore[index]
-        be = np.ascontiguousarray(values, dtype=kind).view(np.uint8).reshape(-1, 8)
-        out[:, offset:offset + 8] = be
 
-    put("ts", ts, ">i8")
-    for c in COLUMNS:
-        put(c, cols[c], ">f8")
-    return [_PG_COPY_HEADER, memoryview(out).cast("B"), _PG_COPY_TRAILER]
+_PG_IN_ROW = _pg_row_dtype()
+
+
+def _pg_binary_chunks(ts: np.ndarray, cols: dict[str, np.ndarray], sid: int,
+                      rows_per_chunk: int | None = None) -> Iterator[bytes | memoryview]:
+    """PostgreSQL binary COPY payload as chunks to write in order (no per-row Python).
+
+    Every row has the same layout (field count, then length + big-endian value per field), so
+    one structured array is filled column-wise. Chunked, so that the server ingests one chunk
+    while the next is built (the writer runs in its own thread).
+    """
+    step = rows_per_chunk or _PG_CHUNK_ROWS
+    yield _PG_COPY_HEADER
+    for lo in range(0, len(ts), step):
+        hi = min(lo + step, len(ts))
+        out = np.empty(hi - lo, dtype=_PG_IN_ROW)
+        out["n"] = 2 + len(COLUMNS)
+        out["lsid"] = 4
+        out["sid"] = sid
+        out["lts"] = 8
+        out["ts"] = ts[lo:hi]
+        for c in COLUMNS:
+            out[f"l_{c}"] = 8
+            out[c] = cols[c][lo:hi]
+        yield memoryview(out.view(np.uint8))
+    yield _PG_COPY_TRAILER
+
+
+def _pg_binary(ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> list[bytes | memoryview]:
+    """The whole COPY payload as a list of chunks (benchmarks compare against it)."""
+    return list(_pg_binary_chunks(ts, cols, sid))
+
+
+def _copy_in(cur: Any, table: str, ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> None:
+    from psycopg.copy import QueuedLibpqWriter
+
+    sql = f"COPY {table} ({_INSERT_COLS}) FROM STDIN WITH (FORMAT BINARY)"
+    with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as cp:
+        for chunk in _pg_binary_chunks(ts, cols, sid):
+            cp.write(chunk)
 
 
 def _save_postgres(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], sid: int) -> int:
-    chunks = _pg_binary(ts, cols, sid)
     raw = store.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -186,20 +209,14 @@ def _save_postgres(store: Store, ts: np.ndarray, cols: dict[str, np.ndarray], si
         )
         overlaps = bool(cur.fetchone()[0])
         if not overlaps:
-            with cur.copy(f"COPY candles ({_INSERT_COLS}) FROM STDIN WITH (FORMAT BINARY)") as cp:
-                for chunk in chunks:
-                    cp.write(chunk)
+            _copy_in(cur, "candles", ts, cols, sid)
             written = len(ts)
         else:
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _candles_in (LIKE candles INCLUDING DEFAULTS) "
                 "ON COMMIT DELETE ROWS"
             )
-            with cur.copy(
-                f"COPY _candles_in ({_INSERT_COLS}) FROM STDIN WITH (FORMAT BINARY)"
-            ) as cp:
-                for chunk in chunks:
-                    cp.write(chunk)
+            _copy_in(cur, "_candles_in", ts, cols, sid)
             cur.execute(
                 f"INSERT INTO candles ({_INSERT_COLS}) SELECT {_INSERT_COLS} FROM _candles_in "
                 "ON CONFLICT DO NOTHING"
