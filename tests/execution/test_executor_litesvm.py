@@ -126,6 +126,45 @@ async def test_router_prefers_better_pool_and_splits():
     assert fill.out_amount_raw == usdc1 - usdc0 == big.out_amount_raw
 
 
+class QuoteOnly:
+    """A local pool seen as a network venue: ``quote`` only, no ``quote_sync``/``out_curve``."""
+
+    def __init__(self, venue):
+        self._venue, self.name = venue, venue.name
+
+    async def quote(self, request):
+        return await self._venue.quote(request)
+
+    async def build(self, quote, owner):
+        return await self._venue.build(quote, owner)
+
+    def cosigners(self, plan):
+        return self._venue.cosigners(plan)
+
+    def parse(self, quote, changes):
+        return self._venue.parse(quote, changes)
+
+
+async def test_split_search_on_curves_matches_quoting():
+    """The split found on the pools' pure out-curves is the one found by quoting every step,
+    and both beat every single venue."""
+    from workbench.domain import QuoteRequest
+
+    pm = paper_market(("150", "151"))
+    for amount in (37 * 10**9, 100 * 10**9, 400 * 10**9):
+        req = QuoteRequest(input_mint=str(pm.base.mint), output_mint=str(pm.quote.mint),
+                           in_amount_raw=amount)
+        fast = await Router(pm.venues).route(req)
+        slow = await Router([QuoteOnly(v) for v in pm.venues]).route(req)
+        assert fast.kind == slow.kind == "split"
+        assert [leg.quote.in_amount_raw for leg in fast.legs] == \
+            [leg.quote.in_amount_raw for leg in slow.legs]
+        assert fast.out_amount_raw == slow.out_amount_raw == sum(
+            leg.quote.out_amount_raw for leg in fast.legs)
+        singles = [(await v.quote(req)).out_amount_raw for v in pm.venues]
+        assert fast.out_amount_raw > max(singles)
+
+
 async def test_arbitrage_both_legs_one_transaction():
     """An arbitrage between mispriced pools lands both legs in one tx and profits on chain."""
     pm = paper_market(("140", "160"))

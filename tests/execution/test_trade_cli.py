@@ -1,10 +1,13 @@
-"""``workbench trade swap``: the risk gate before signing, the ledger from the settings, fills
-and reconciliation equal to the chain; on SQLite and PostgreSQL (the ``store`` fixture)."""
+"""``workbench trade``: the risk gate before signing, the ledger from the settings, fills and
+reconciliation equal to the chain, and the paper wallet persisting across runs (balances,
+reconcile, a tampered ledger, a corrupt state file, reset); on SQLite and PostgreSQL (the
+``store`` fixture)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from solders.signature import Signature
@@ -13,8 +16,9 @@ from typer.testing import CliRunner
 import workbench.cli.trade as trade
 from workbench.chain.programs import associated_token_address
 from workbench.cli import app
-from workbench.errors import ConfigError, KeystoreError
+from workbench.errors import ConfigError, KeystoreError, StoreError
 from workbench.execution import Keystore
+from workbench.execution.paper_wallet import PaperWallet
 from workbench.store import ledger
 
 pytestmark = pytest.mark.integration
@@ -36,16 +40,18 @@ def env(monkeypatch, tmp_path, store):
 
 @pytest.fixture
 def market(monkeypatch):
-    """Captures the paper market the command opens, and its transaction count once funded."""
+    """Captures the paper wallet the command opens (its chain keeps this run's landed
+    transactions), and its transaction count once opened."""
     seen = {}
-    real = trade.open_local_market
+    real = trade.open_paper_wallet
 
     def spy(*args, **kwargs):
-        setup = real(*args, **kwargs)
-        seen.update(setup=setup, owner=kwargs["owner"], sent_after_funding=setup.chain.sent_count)
-        return setup
+        paper = real(*args, **kwargs)
+        seen.update(paper=paper, setup=paper.setup, owner=paper.owner,
+                    sent_after_funding=paper.chain.sent_count)
+        return paper
 
-    monkeypatch.setattr(trade, "open_local_market", spy)
+    monkeypatch.setattr(trade, "open_paper_wallet", spy)
     return seen
 
 
@@ -154,3 +160,181 @@ def test_unknown_token_is_a_config_error(env):
     r = _swap("--from", "BONK", "--to", "USDC", "--amount", "1")
     assert isinstance(r.exception, ConfigError)
     assert "Paper market trades SOL, USDC; got --from BONK --to USDC." in str(r.exception)
+
+
+# -- the paper wallet across runs ------------------------------------------------------------
+
+
+def _cli(*args, input=None):
+    return CliRunner().invoke(app, ["trade", *args], input=input)
+
+
+def _state(tmp_path):
+    return tmp_path / "data" / "paper_wallet.json"
+
+
+def _reopen(tmp_path):
+    """The paper wallet as the next run sees it: restored from the state file."""
+    return PaperWallet.open(_state(tmp_path), create=False)
+
+
+def _holdings(paper):
+    """The wallet on chain: SOL counts native lamports too (as reconcile does)."""
+    raw = paper.chain_raw()
+    return {t.symbol: raw[str(t.mint)] for t in (paper.pair.base, paper.pair.quote)}
+
+
+def test_two_runs_carry_over_and_reconcile_clean(env, tmp_path, store):
+    """The second run resumes the first run's chain; balances and reconcile span both."""
+    r1 = _swap("--from", "USDC", "--to", "SOL", "--amount", "100")
+    assert r1.exit_code == 0, r1.output
+    assert "new paper wallet data/paper_wallet.json" in r1.output
+    after1 = _holdings(_reopen(tmp_path))
+    r2 = _swap("--from", "SOL", "--to", "USDC", "--amount", "0.25")
+    assert r2.exit_code == 0, r2.output
+    assert "resumed data/paper_wallet.json (1 order(s))" in r2.output
+    paper = _reopen(tmp_path)
+    assert len(paper.order_ids) == 2 and not paper.created
+    after2 = _holdings(paper)
+
+    # the second run started from the first run's balances: the chain moved by its fill only
+    fills = ledger.load_fills(store)  # newest first
+    sell = fills.iloc[0]
+    assert (sell.side, sell.client_order_id) == ("sell", paper.order_ids[1])
+    assert after2["SOL"] - after1["SOL"] == -(int(sell.base_amount * 10**9)
+                                              + int(sell.fee_lamports))
+    assert after2["USDC"] - after1["USDC"] == int(sell.quote_amount * 10**6)
+    # opening (10 wSOL + 1 SOL for fees, 10000 USDC) + both fills == chain
+    buy = fills.iloc[1]
+    assert after2["SOL"] == (11 * 10**9 + int(buy.base_amount * 10**9) - int(buy.fee_lamports)
+                             - int(sell.base_amount * 10**9) - int(sell.fee_lamports))
+    assert after2["USDC"] == (10_000 * 10**6 - int(buy.quote_amount * 10**6)
+                              + int(sell.quote_amount * 10**6))
+
+    rec = _cli("reconcile")
+    assert rec.exit_code == 0, rec.output
+    assert f"2 order(s), 2 fill(s) in {store.url}" in rec.output
+    assert f"ok       SOL   {after2['SOL']} base units" in rec.output
+    assert f"ok       USDC  {after2['USDC']} base units" in rec.output
+    assert "reconciled: ledger equals chain for every token" in rec.output
+
+    bal = _cli("balances")
+    assert bal.exit_code == 0, bal.output
+    usdc = Decimal(after2["USDC"]).scaleb(-6)
+    assert re.search(rf"USDC +{re.escape(f'{usdc:,f}')} +{re.escape(f'{usdc:,f}')} +0\.000000  ok",
+                     bal.output), bal.output
+    assert bal.output.count("  ok\n") == 2
+
+
+def test_deleted_fill_is_a_reconcile_mismatch(env, tmp_path, store):
+    """A fill deleted from the ledger: reconcile exits 1 with a line per token naming the
+    ledger's and the chain's amounts."""
+    from sqlalchemy import delete
+
+    from workbench.store.models import FillRow
+
+    assert _swap("--from", "USDC", "--to", "SOL", "--amount", "100").exit_code == 0
+    assert _swap("--from", "USDC", "--to", "SOL", "--amount", "50").exit_code == 0
+    fills = ledger.load_fills(store)
+    gone = fills.iloc[0]  # the 50 USDC buy
+    with store.engine.begin() as conn:
+        conn.execute(delete(FillRow).where(FillRow.client_order_id == gone.client_order_id))
+    chain = _holdings(_reopen(tmp_path))
+    sol_ledger = chain["SOL"] - int(gone.base_amount * 10**9) + int(gone.fee_lamports)
+    usdc_ledger = chain["USDC"] + 50 * 10**6
+
+    r = _cli("reconcile")
+    assert r.exit_code == 1, r.output
+    assert (f"MISMATCH SOL: ledger {Decimal(sol_ledger).scaleb(-9)} ({sol_ledger} base units), "
+            f"chain {Decimal(chain['SOL']).scaleb(-9)} ({chain['SOL']} base units), "
+            f"chain - ledger {chain['SOL'] - sol_ledger:+d}") in r.output
+    assert (f"MISMATCH USDC: ledger {Decimal(usdc_ledger).scaleb(-6)} ({usdc_ledger} base units), "
+            f"chain {Decimal(chain['USDC']).scaleb(-6)} ({chain['USDC']} base units), "
+            "chain - ledger -50000000") in r.output
+    assert "reconcile failed: 2 token(s) differ" in r.output
+    assert "MISMATCH" in _cli("balances").output.upper()  # balances shows it, exit 0
+
+
+def test_corrupt_state_file_is_refused_and_left_as_is(env, tmp_path, store):
+    """A truncated, an edited and a foreign state file: every command refuses with the file
+    named and the way out; the bytes on disk never change."""
+    import os
+    import subprocess
+    import sys
+
+    assert _swap("--from", "USDC", "--to", "SOL", "--amount", "10").exit_code == 0
+    path = _state(tmp_path)
+    good = path.read_bytes()
+
+    path.write_bytes(good[: len(good) // 2])  # truncated
+    exe = str(Path(sys.executable).parent / "workbench")  # the console script
+    proc = subprocess.run([exe, "trade", "swap", "--from", "USDC", "--to", "SOL", "--amount",
+                           "10"], capture_output=True,
+                          text=True, env=os.environ | {"NO_COLOR": "1"}, timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    assert ("error: data/paper_wallet.json is not a workbench paper wallet state file (not JSON"
+            in proc.stderr)
+    assert "It was left as is" in proc.stderr and "workbench trade reset-paper" in proc.stderr
+    assert path.read_bytes() == good[: len(good) // 2]
+
+    edited = good.replace(b'"order_ids":["', b'"order_ids":["x', 1)  # valid JSON, wrong hash
+    assert edited != good
+    path.write_bytes(edited)
+    for args in (["swap", "--from", "USDC", "--to", "SOL", "--amount", "10"], ["balances"],
+                 ["reconcile"]):
+        r = _cli(*args)
+        assert isinstance(r.exception, StoreError), r.output
+        assert f"Paper wallet state {path.relative_to(tmp_path)} is corrupt: its SHA-256" in str(
+            r.exception)
+        assert path.read_bytes() == edited
+
+    path.write_bytes(b"\x80\x05\x95 a pickle from another program")
+    r = _cli("reconcile")
+    assert isinstance(r.exception, StoreError)
+    assert "is not a workbench paper wallet state file" in str(r.exception)
+    assert path.read_bytes() == b"\x80\x05\x95 a pickle from another program"
+
+    path.write_bytes(good)  # restored from a backup: trading goes on
+    assert _cli("reconcile").exit_code == 0
+
+
+def test_reset_paper_confirms_and_keeps_a_backup(env, tmp_path, store):
+    """reset-paper asks first; yes moves the state aside and the next swap starts anew."""
+    assert _swap("--from", "USDC", "--to", "SOL", "--amount", "10").exit_code == 0
+    path = _state(tmp_path)
+    old = path.read_bytes()
+    no = _cli("reset-paper", input="n\n")
+    assert no.exit_code == 1 and "Move the paper wallet" in no.output
+    assert path.read_bytes() == old
+    yes = _cli("reset-paper", input="y\n")
+    assert yes.exit_code == 0, yes.output
+    assert not path.exists()
+    [backup] = path.parent.glob("paper_wallet.json.*.bak")
+    assert backup.read_bytes() == old and str(backup.name) in yes.output
+    assert "nothing to reset" in _cli("reset-paper", "--yes").output
+    r = _swap("--from", "USDC", "--to", "SOL", "--amount", "10")
+    assert r.exit_code == 0 and "new paper wallet" in r.output
+    assert len(_reopen(tmp_path).order_ids) == 1
+    assert _cli("reconcile").exit_code == 0  # the old wallet's orders are not counted
+
+
+def test_existing_wallet_refuses_creation_options_and_other_keys(env, tmp_path, store):
+    """--price on an existing wallet, or a keystore key that does not own it, is refused
+    before anything is sent; reconcile before any swap names the missing wallet."""
+    r = _cli("reconcile")
+    assert isinstance(r.exception, ConfigError) and "No paper wallet at data/paper_wallet.json" \
+        in str(r.exception)
+    assert _swap("--from", "USDC", "--to", "SOL", "--amount", "10").exit_code == 0
+    state = _state(tmp_path).read_bytes()
+    r = _swap("--from", "USDC", "--to", "SOL", "--amount", "10", "--price", "140")
+    assert isinstance(r.exception, ConfigError)
+    assert "--price applies only to a new one" in str(r.exception)
+    keys = tmp_path / "keys.json"
+    pub = Keystore(keys, scrypt_n=2**10).create("default", "pw")
+    env.setenv("WORKBENCH_KEYSTORE_PASSPHRASE", "pw")
+    r = _swap("--from", "USDC", "--to", "SOL", "--amount", "10", "--keystore", str(keys))
+    assert isinstance(r.exception, ConfigError)
+    assert f"belongs to {_reopen(tmp_path).owner} (throwaway key), not to {pub}" in str(
+        r.exception)
+    assert _state(tmp_path).read_bytes() == state
+    assert len(ledger.load_orders(store)) == 1

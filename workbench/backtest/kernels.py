@@ -43,6 +43,8 @@ __all__ = [
     "REJECTED_MIN_NOTIONAL",
     "STATUS_DESC",
     "arb_kernel",
+    "equity_returns",
+    "fifo_trades",
     "grid_kernel",
     "signals_kernel",
     "sweep_signals_kernel",
@@ -385,3 +387,101 @@ def arb_kernel(
             k += 1
         cash_out[i] = cash
     return cash_out, k, r_bar, r_buy, r_sell, r_q, r_b, r_out, r_fee, r_tx, r_ok
+
+
+@njit(cache=True)
+def fifo_trades(
+    ts: np.ndarray, is_buy: np.ndarray, size: np.ndarray, quote: np.ndarray, tx: np.ndarray,
+    last_ts: int, last_price: float,
+) -> tuple[np.ndarray, ...]:
+    """Round trips of *filled* orders by FIFO lot matching; a remaining lot is an open trade.
+
+    A buy opens a lot costing ``(quote + tx) / size`` per base; a sell of ``size`` takes from
+    the oldest lots first at ``(quote - tx) / size`` per base, one trade per lot it touches.
+    Lots left at the end are open trades valued at ``last_price`` on ``last_ts``. Amounts
+    below 1e-12 base count as zero.
+
+    Each step of the inner loop either empties a lot or finishes the sell, so there are at most
+    ``2 * len(ts)`` trades; the queue of lots is an array with a head index.
+
+    Returns:
+        ``(n_trades, entry_ts, exit_ts, size, entry_value, exit_value, is_open)``; the arrays
+        are valid up to ``n_trades``.
+    """
+    m = ts.shape[0]
+    lot_ts = np.empty(m, np.int64)
+    lot_left = np.empty(m)
+    lot_cost = np.empty(m)
+    cap = 2 * m
+    t_in = np.empty(cap, np.int64)
+    t_out = np.empty(cap, np.int64)
+    t_size = np.empty(cap)
+    t_entry = np.empty(cap)
+    t_exit = np.empty(cap)
+    t_open = np.zeros(cap, np.bool_)
+    head = 0
+    tail = 0
+    j = 0
+    for o in range(m):
+        b = size[o]
+        if is_buy[o]:
+            lot_ts[tail] = ts[o]
+            lot_left[tail] = b
+            lot_cost[tail] = (quote[o] + tx[o]) / b
+            tail += 1
+            continue
+        left = b
+        per_base_out = (quote[o] - tx[o]) / b
+        while left > 1e-12 and head < tail:
+            take = min(left, lot_left[head])
+            t_in[j] = lot_ts[head]
+            t_out[j] = ts[o]
+            t_size[j] = take
+            t_entry[j] = take * lot_cost[head]
+            t_exit[j] = take * per_base_out
+            j += 1
+            lot_left[head] -= take
+            left -= take
+            if lot_left[head] <= 1e-12:
+                head += 1
+    for h in range(head, tail):
+        b = lot_left[h]
+        t_in[j] = lot_ts[h]
+        t_out[j] = last_ts
+        t_size[j] = b
+        t_entry[j] = b * lot_cost[h]
+        t_exit[j] = b * last_price
+        t_open[j] = True
+        j += 1
+    return j, t_in, t_out, t_size, t_entry, t_exit, t_open
+
+
+@njit(cache=True, error_model="numpy")
+def equity_returns(equity: np.ndarray, init_cash: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-bar simple returns, their squared downside, and the max drawdown, in one pass.
+
+    ``r[i] = (equity[i] - prev) / prev`` with ``prev`` the previous equity (``init_cash``
+    before the first bar); ``down2 = min(r, 0) ** 2``; the drawdown is ``1 - equity / peak``
+    with the peak starting at ``init_cash``. Element by element these are the same IEEE
+    operations as the NumPy expressions they replace, NaN propagating as in ``np.minimum``
+    and ``np.maximum``; the sums (mean, std) stay with NumPy so their rounding is unchanged.
+    """
+    n = equity.shape[0]
+    r = np.empty(n)
+    down2 = np.empty(n)
+    prev = init_cash
+    peak = init_cash
+    mdd = 0.0
+    for i in range(n):
+        e = equity[i]
+        x = (e - prev) / prev
+        r[i] = x
+        m = 0.0 if x >= 0.0 else x
+        down2[i] = m * m
+        prev = e
+        if e > peak or e != e:
+            peak = e
+        dd = 1.0 - e / peak
+        if i == 0 or dd > mdd or dd != dd:
+            mdd = dd
+    return r, down2, mdd

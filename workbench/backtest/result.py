@@ -6,7 +6,6 @@ Plots live in ``workbench.viz`` and take a result, as vectorbt splits records, s
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.backtest.costs import CostModel
-from workbench.backtest.kernels import FAILED_TX, STATUS_DESC
+from workbench.backtest.kernels import FAILED_TX, STATUS_DESC, equity_returns, fifo_trades
 
-__all__ = ["BacktestResult", "compute_stats", "orders_frame", "trades_from_orders"]
+__all__ = ["BacktestResult", "compute_stats", "orders_frame", "trades_frame",
+           "trades_from_orders"]
 
 ORDER_COLUMNS = ["ts", "bar", "side", "size", "price", "quote", "pool_fee", "impact", "tx_cost",
                  "status", "failed_tx"]
@@ -65,7 +65,8 @@ class BacktestResult:
         """Headline numbers (see :func:`compute_stats`)."""
         return compute_stats(self.equity["equity"], self.trades, self.orders,
                              init_cash=float(self.init_cash), bars_per_year=self.bars_per_year,
-                             exposure=float((self.equity["base"] != 0).mean()))
+                             exposure=float(np.count_nonzero(self.equity["base"].to_numpy())
+                                            / len(self.equity)))
 
     def costs_table(self) -> pd.Series:
         """The cost model's every figure, for reports."""
@@ -92,72 +93,62 @@ class BacktestResult:
         return to_portfolio(self)
 
 
+_STATUS_TEXT = np.array([STATUS_DESC[c] for c in range(max(STATUS_DESC) + 1)], dtype=object)
+_SIDE_TEXT = np.array(["sell", "buy"], dtype=object)
+
+
 def orders_frame(index: pd.DatetimeIndex, recs: tuple[Any, ...], k: int) -> pd.DataFrame:
     """Kernel records (bar, side, size, price, quote, pool_fee, impact, tx_cost, status[,
     failed_tx]) as the ``orders`` frame; without ``failed_tx`` records it is 0."""
     bar, side, size, price, quote, fee, imp, tx, status = (np.asarray(r[:k]) for r in recs[:9])
     failed = np.asarray(recs[9][:k]) if len(recs) > 9 else np.zeros(k, np.int64)
     return pd.DataFrame({
-        "ts": index[bar], "bar": bar, "side": np.where(side > 0, "buy", "sell"), "size": size,
-        "price": price, "quote": quote, "pool_fee": fee, "impact": imp, "tx_cost": tx,
-        "status": [STATUS_DESC[int(s)] for s in status], "failed_tx": failed.astype(np.int64),
+        "ts": index[bar], "bar": bar, "side": _SIDE_TEXT[(side > 0).view(np.int8)],
+        "size": size, "price": price, "quote": quote, "pool_fee": fee, "impact": imp,
+        "tx_cost": tx, "status": _STATUS_TEXT[status], "failed_tx": failed.astype(np.int64),
     }, columns=ORDER_COLUMNS)
 
 
 def trades_from_orders(orders: pd.DataFrame, last_price: float, last_ts: Any) -> pd.DataFrame:
-    """Round trips by FIFO lot matching of filled orders; a remaining lot is an open trade."""
-    filled = (orders["status"] == "filled").to_numpy()
-    # int64 ns and plain floats, not Timestamp objects or row tuples: building the frame
-    # column-wise is most of what a 100k-bar run costs after the kernel
-    ts = pd.DatetimeIndex(orders["ts"]).as_unit("ns").asi8[filled].tolist()
-    last_ns = pd.Timestamp(last_ts).as_unit("ns").value
-    is_buy = (orders["side"] == "buy").to_numpy()[filled].tolist()
-    size = orders["size"].to_numpy()[filled].tolist()
-    quote = orders["quote"].to_numpy()[filled].tolist()
-    tx = orders["tx_cost"].to_numpy()[filled].tolist()
-    lots: deque[list[Any]] = deque()  # [ts, base left, cost per base]
-    entry_ts: list[int] = []
-    exit_ts: list[int] = []
-    sizes: list[float] = []
-    entries: list[float] = []
-    exits: list[float] = []
-    is_open: list[bool] = []
+    """Round trips by FIFO lot matching of filled orders; a remaining lot is an open trade.
 
-    def add(t0: int, t1: int, b: float, entry: float, exit_: float, still_open: bool) -> None:
-        entry_ts.append(t0)
-        exit_ts.append(t1)
-        sizes.append(b)
-        entries.append(entry)
-        exits.append(exit_)
-        is_open.append(still_open)
+    The matching runs in numba (:func:`workbench.backtest.kernels.fifo_trades`) on int64 ns
+    timestamps and float arrays; the frame is built once, column-wise.
+    """
+    filled = (orders["status"] == FILLED_TEXT).to_numpy()
+    ts = pd.DatetimeIndex(orders["ts"]).as_unit("ns").asi8[filled]
+    return trades_frame(
+        ts, (orders["side"] == "buy").to_numpy()[filled],
+        orders["size"].to_numpy(np.float64)[filled], orders["quote"].to_numpy(np.float64)[filled],
+        orders["tx_cost"].to_numpy(np.float64)[filled], pd.Timestamp(last_ts).as_unit("ns").value,
+        last_price)
 
-    for t, buy, b, q, c in zip(ts, is_buy, size, quote, tx, strict=True):
-        if buy:
-            lots.append([t, b, (q + c) / b])
-            continue
-        left, per_base_out = b, (q - c) / b
-        while left > 1e-12 and lots:
-            lot = lots[0]
-            take = min(left, lot[1])
-            add(lot[0], t, take, take * lot[2], take * per_base_out, False)
-            lot[1] -= take
-            left -= take
-            if lot[1] <= 1e-12:
-                lots.popleft()
-    for t, b, cost in lots:
-        add(t, last_ns, b, b * cost, b * last_price, True)
-    entry_v = np.asarray(entries, dtype=np.float64)
-    exit_v = np.asarray(exits, dtype=np.float64)
+
+def trades_frame(ts: np.ndarray, is_buy: np.ndarray, size: np.ndarray, quote: np.ndarray,
+                 tx: np.ndarray, last_ns: int, last_price: float) -> pd.DataFrame:
+    """The ``trades`` frame of filled orders given as arrays (``ts`` in int64 ns, UTC)."""
+    j, t_in, t_out, b, entry_v, exit_v, is_open = fifo_trades(
+        np.ascontiguousarray(ts, dtype=np.int64), np.ascontiguousarray(is_buy, dtype=np.bool_),
+        np.ascontiguousarray(size, dtype=np.float64),
+        np.ascontiguousarray(quote, dtype=np.float64),
+        np.ascontiguousarray(tx, dtype=np.float64), int(last_ns), float(last_price))
+    entry_v, exit_v = entry_v[:j], exit_v[:j]
     return pd.DataFrame({
-        "entry_ts": pd.to_datetime(np.asarray(entry_ts, dtype=np.int64), utc=True),
-        "exit_ts": pd.to_datetime(np.asarray(exit_ts, dtype=np.int64), utc=True),
-        "size": np.asarray(sizes, dtype=np.float64),
+        "entry_ts": pd.to_datetime(t_in[:j], utc=True),
+        "exit_ts": pd.to_datetime(t_out[:j], utc=True),
+        "size": b[:j],
         "entry_value": entry_v,
         "exit_value": exit_v,
         "pnl": exit_v - entry_v,
-        "return": exit_v / entry_v - 1.0 if len(entry_v) else entry_v,
-        "is_open": np.asarray(is_open, dtype=bool),
+        "return": exit_v / entry_v - 1.0 if j else entry_v,
+        "is_open": is_open[:j],
     }, columns=TRADE_COLUMNS)
+
+
+def _sum(x: np.ndarray) -> float:
+    """``Series.sum()`` of a float array: NaN counts as 0, summed in place (same bits)."""
+    nan = np.isnan(x)
+    return x.sum() if not nan.any() else np.where(nan, 0.0, x).sum()
 
 
 def compute_stats(
@@ -171,38 +162,49 @@ def compute_stats(
     a zero risk-free rate; Sortino's downside deviation is ``sqrt(mean(min(r, 0)**2))``. Win
     rate and profit factor count closed trades only. Transaction costs count every order that
     was sent: filled ones and those whose every attempt failed on chain.
+
+    Computed on NumPy arrays taken from the frames once (no per-column frame filtering).
     """
     eq = equity.to_numpy(dtype=np.float64)
     total = eq[-1] / init_cash - 1.0
     span_s = (equity.index[-1] - equity.index[0]).total_seconds()
     years = span_s / (365.25 * 86400.0)
     cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 and total > -1 else float("nan")
-    r = np.diff(eq, prepend=init_cash) / np.concatenate(([init_cash], eq[:-1]))
+    r, down2, mdd = equity_returns(eq, float(init_cash))
     sd = r.std()
-    down = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
+    down = math.sqrt(float(down2.mean()))
     ann = math.sqrt(bars_per_year)
-    sharpe = r.mean() / sd * ann if sd > 0 else float("nan")
-    sortino = r.mean() / down * ann if down > 0 else float("nan")
-    peak = np.maximum.accumulate(np.concatenate(([init_cash], eq)))[1:]
-    mdd = float(np.max(1.0 - eq / peak))
-    closed = trades[~trades["is_open"].astype(bool)] if len(trades) else trades
-    wins = closed["pnl"][closed["pnl"] > 0].sum() if len(closed) else 0.0
-    losses = -closed["pnl"][closed["pnl"] < 0].sum() if len(closed) else 0.0
-    filled = orders[orders["status"] == FILLED_TEXT]
-    failed = orders[orders["status"] == FAILED_TEXT]
+    mean = r.mean()
+    sharpe = mean / sd * ann if sd > 0 else float("nan")
+    sortino = mean / down * ann if down > 0 else float("nan")
+    if len(trades):
+        pnl = trades["pnl"].to_numpy(np.float64)[~trades["is_open"].to_numpy(np.bool_)]
+    else:
+        pnl = np.empty(0)
+    n_closed = len(pnl)
+    wins = _sum(pnl[pnl > 0]) if n_closed else 0.0
+    losses = -_sum(pnl[pnl < 0]) if n_closed else 0.0
+    status = orders["status"].to_numpy()
+    filled = status == FILLED_TEXT
+    failed = status == FAILED_TEXT
+    n_filled, n_failed = int(filled.sum()), int(failed.sum())
     failed_attempts = int(orders["failed_tx"].sum()) if "failed_tx" in orders.columns else 0
-    tx_paid = float(filled["tx_cost"].sum() + failed["tx_cost"].sum())
+    tx = orders["tx_cost"].to_numpy(np.float64)
+    fee = orders["pool_fee"].to_numpy(np.float64)
+    pool_fees = float(_sum(fee[filled]))
+    tx_paid = float(_sum(tx[filled]) + _sum(tx[failed]))
     return pd.Series({
         "start": equity.index[0], "end": equity.index[-1],
         "init_cash": init_cash, "final_equity": eq[-1],
         "total_return": total, "cagr": cagr, "sharpe": sharpe, "sortino": sortino,
         "calmar": cagr / mdd if mdd > 0 else float("nan"), "max_drawdown": mdd,
-        "win_rate": float((closed["pnl"] > 0).mean()) if len(closed) else float("nan"),
+        "win_rate": float((pnl > 0).mean()) if n_closed else float("nan"),
         "profit_factor": wins / losses if losses > 0 else float("nan"),
-        "exposure": exposure, "trade_count": len(closed), "order_count": len(filled),
-        "rejected_orders": len(orders) - len(filled) - len(failed),
-        "failed_orders": len(failed), "failed_tx": failed_attempts,
-        "fees_paid": float(filled["pool_fee"].sum()) + tx_paid,
-        "pool_fees": float(filled["pool_fee"].sum()), "impact_paid": float(filled["impact"].sum()),
+        "exposure": exposure, "trade_count": n_closed, "order_count": n_filled,
+        "rejected_orders": len(orders) - n_filled - n_failed,
+        "failed_orders": n_failed, "failed_tx": failed_attempts,
+        "fees_paid": pool_fees + tx_paid,
+        "pool_fees": pool_fees,
+        "impact_paid": float(_sum(orders["impact"].to_numpy(np.float64)[filled])),
         "tx_costs": tx_paid,
     }, name="stats")

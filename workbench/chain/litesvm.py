@@ -155,7 +155,8 @@ class LiteSVMChain:
         self._blockhash_expires = start_block_height + blockhash_validity
         self._landed: dict[Signature, ConfirmedTx] = {}
         self._decimals: dict[Pubkey, int] = {}
-        self._names: dict[bytes, str] = {}  # 32 key bytes -> base58, for token balances
+        self._key_text: dict[Pubkey, str] = {}  # base58 of keys seen in transactions
+        self._token_heads: dict[Pubkey, tuple[bytes, str, str, str, int]] = {}
         self._bh_info: BlockhashInfo | None = None
         self.sent_count = 0  # every accepted send, including re-sends of landed bytes
         if self.svm.get_account(NATIVE_MINT) is None:
@@ -256,7 +257,7 @@ class LiteSVMChain:
         msg = tx.message
         # one read per writable account gives both the watch list and the pre balances
         watched, pre = self._pre_snapshot(_writable_keys(msg, self.svm))  # type: ignore[arg-type]
-        keys = [str(k) for k in msg.account_keys]
+        keys = [self._key_str(k) for k in msg.account_keys]
         pre_lamports = tuple(self.svm.get_balance(k) or 0 for k in msg.account_keys)
         res = self.svm.send_transaction(tx)
         restore_fp_env()
@@ -430,21 +431,40 @@ class LiteSVMChain:
             d = self._decimals[mint] = bytes(acc.data)[44]
         return d
 
-    def _balance(self, i: int, key: Pubkey, acc: Account) -> TokenBalance:
-        data = bytes(acc.data)
-        mint_b, owner_b = data[0:32], data[32:64]
-        names = self._names
-        mint = names.get(mint_b)
-        if mint is None:
-            mint = names[mint_b] = str(Pubkey.from_bytes(mint_b))
-        owner = names.get(owner_b)
-        if owner is None:
-            owner = names[owner_b] = str(Pubkey.from_bytes(owner_b))
-        return TokenBalance(
-            account_index=i, account=str(key), mint=mint, owner=owner,
-            amount_raw=int(_U64.unpack_from(data, 64)[0]),
-            decimals=self.mint_decimals(Pubkey.from_bytes(mint_b)),
-        )
+    def _key_str(self, key: Pubkey) -> str:
+        """base58 of ``key``, cached: encoding costs ~1 µs and the same keys recur."""
+        text = self._key_text.get(key)
+        if text is None:
+            text = self._key_text[key] = str(key)
+        return text
+
+    def _token_meta(self, key: Pubkey, data: bytes) -> tuple[bytes, str, str, str, int]:
+        """(mint+owner bytes, account, mint, owner, decimals) of a token account, cached.
+
+        Keyed by the account and checked against its current mint+owner bytes, so an owner
+        changed by ``SetAuthority`` (or a closed and re-created account) is read again.
+        """
+        head = data[:64]
+        meta = self._token_heads.get(key)
+        if meta is None or meta[0] != head:
+            mint = Pubkey.from_bytes(head[:32])
+            meta = self._token_heads[key] = (
+                head, self._key_str(key), self._key_str(mint),
+                self._key_str(Pubkey.from_bytes(head[32:])), self.mint_decimals(mint))
+        return meta
+
+    def _balance(self, i: int, key: Pubkey, data: bytes) -> TokenBalance:
+        _, account, mint, owner, decimals = self._token_meta(key, data)
+        return TokenBalance(account_index=i, account=account, mint=mint, owner=owner,
+                            amount_raw=_U64.unpack_from(data, 64)[0], decimals=decimals)
+
+    def _token_data(self, key: Pubkey) -> bytes | None:
+        """The account's data when it is a token account, None when it is missing; ``b""``
+        when it exists but is something else."""
+        acc = self.svm.get_account(key)
+        if acc is None:
+            return None
+        return bytes(acc.data) if _is_token_account(acc) else b""
 
     def _pre_snapshot(
         self, keys: Iterable[Pubkey]
@@ -454,21 +474,20 @@ class LiteSVMChain:
         watched: list[Pubkey] = []
         out = []
         for k in keys:
-            acc = self.svm.get_account(k)
-            if acc is None:
+            data = self._token_data(k)
+            if data is None:
                 watched.append(k)
-            elif _is_token_account(acc):
-                out.append(self._balance(len(watched), k, acc))
+            elif data:
+                out.append(self._balance(len(watched), k, data))
                 watched.append(k)
         return watched, tuple(out)
 
     def _snapshot(self, accounts: list[Pubkey]) -> tuple[TokenBalance, ...]:
         out = []
         for i, k in enumerate(accounts):
-            acc = self.svm.get_account(k)
-            if acc is None or not _is_token_account(acc):
-                continue
-            out.append(self._balance(i, k, acc))
+            data = self._token_data(k)
+            if data:
+                out.append(self._balance(i, k, data))
         return tuple(out)
 
     # --- setup helpers (real transactions) ------------------------------------------------

@@ -165,6 +165,8 @@ class Subscription(Generic[T]):
         one_shot: stop after the first item (``signatureSubscribe`` unsubscribes itself).
         policy: reconnect backoff; ``max_attempts`` bounds consecutive failed reconnects.
         on_reconnect: called (sync or async) after each successful resubscription.
+        on_state: called (sync) with True on every successful subscription and with False
+            when that connection is lost or closed; ``subscribed`` holds the same state.
         open_timeout_s: connect + subscribe-reply timeout.
         sleep: injectable for tests.
 
@@ -183,6 +185,7 @@ class Subscription(Generic[T]):
         one_shot: bool = False,
         policy: RetryPolicy | None = None,
         on_reconnect: Callable[[], Any] | None = None,
+        on_state: Callable[[bool], None] | None = None,
         open_timeout_s: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -194,6 +197,8 @@ class Subscription(Generic[T]):
         self.one_shot = one_shot
         self.policy = policy or RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=30.0)
         self.on_reconnect = on_reconnect
+        self.on_state = on_state
+        self.subscribed = False  # subscribed on an open connection right now
         self.open_timeout_s = open_timeout_s
         self._sleep = sleep
         self.connections = 0  # successful subscriptions, for callers' metrics
@@ -226,6 +231,12 @@ class Subscription(Generic[T]):
                 raise classify_rpc_error(reply["error"], venue="rpc-ws", request_id="1")
             return parse_int(reply.get("result"), f"{self.method} subscription id")
 
+    def _set_state(self, subscribed: bool) -> None:
+        if subscribed != self.subscribed:
+            self.subscribed = subscribed
+            if self.on_state is not None:
+                self.on_state(subscribed)
+
     async def _run(self) -> AsyncIterator[T]:
         failures = 0
         where = safe_url(self.url)
@@ -237,6 +248,7 @@ class Subscription(Generic[T]):
                     sub_id = await self._subscribe(ws)
                     failures = 0
                     self.connections += 1
+                    self._set_state(True)
                     if self.connections > 1 and self.on_reconnect is not None:
                         result = self.on_reconnect()
                         if inspect.isawaitable(result):
@@ -247,7 +259,10 @@ class Subscription(Generic[T]):
                         if msg.get("method") != self.notification or not isinstance(params, dict) \
                                 or params.get("subscription") != sub_id:
                             continue
-                        yield self.parse(params.get("result"))
+                        item = self.parse(params.get("result"))
+                        if self.one_shot:
+                            self._set_state(False)
+                        yield item
                         if self.one_shot:
                             return
             except TemporaryVenueError as exc:
@@ -257,6 +272,8 @@ class Subscription(Generic[T]):
             except InvalidURI as exc:
                 raise ConfigError(f"Bad websocket URL {where}: {exc}",
                                   setting="execution.ws_url") from exc
+            finally:
+                self._set_state(False)
             failures += 1
             if failures >= self.policy.max_attempts:
                 raise TemporaryVenueError(

@@ -27,10 +27,17 @@ from workbench.config import Settings
 from workbench.dashboard.auth import Role
 from workbench.dashboard.context import DashboardContext, open_context
 from workbench.dashboard.events import REFRESH_TOPICS
-from workbench.dashboard.pages import CSS, PAGES, Page, StatusBar
-from workbench.dashboard.queries import load_store_version
+from workbench.dashboard.pages import CSS, PAGES, OverviewPage, Page, StatusBar, status_html
+from workbench.dashboard.queries import OverviewData, cached_overview, load_store_version
+from workbench.dashboard.ssr import SSR_CSS, SSR_TEMPLATE, render_overview, render_shell
 
-__all__ = ["REFRESH_MS", "DashboardApp", "build_app", "table_scripts"]
+__all__ = [
+    "REFRESH_MS",
+    "DashboardApp",
+    "build_app",
+    "first_paint_html",
+    "table_scripts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,9 @@ LOCAL_ONLY_BANNER = (
     "for no login. To open it to others, add users with `workbench dashboard hash PASSWORD` "
     "(settings <code>dashboard.users</code>)."
 )
+
+
+READONLY_BANNER = "Read-only: you can see everything and change nothing."
 
 
 def table_scripts() -> list[str]:
@@ -209,6 +219,12 @@ class DashboardApp(pn.viewable.Viewer):
         with set_curdoc(self._doc or pn.state.curdoc):
             self.tick()
 
+    def ssr_html(self) -> str:
+        """This session's first page as static HTML (see :mod:`workbench.dashboard.ssr`)."""
+        page = self.pages.get(self.active_slug)
+        data = page.data if isinstance(page, OverviewPage) else None
+        return _shell(self.ctx, self.status.html.object or "", self.tabs.active, data)
+
     def __panel__(self) -> pn.viewable.Viewable:
         banners: list[Any] = []
         if self.ctx.is_local_only:
@@ -216,8 +232,8 @@ class DashboardApp(pn.viewable.Viewer):
                                         f"{LOCAL_ONLY_BANNER}</div>", sizing_mode="stretch_width"))
         if self.ctx.role is Role.READONLY:
             banners.append(pn.pane.HTML(
-                '<div class="wb-banner" data-testid="readonly">Read-only: you can see everything '
-                "and change nothing.</div>", sizing_mode="stretch_width"))
+                f'<div class="wb-banner" data-testid="readonly">{READONLY_BANNER}</div>',
+                sizing_mode="stretch_width"))
         elif self.ctx.role is Role.ANONYMOUS:
             banners.append(pn.pane.HTML(
                 '<div class="wb-banner" data-testid="anonymous">Not logged in: controls are '
@@ -232,24 +248,57 @@ class DashboardApp(pn.viewable.Viewer):
                          sizing_mode="stretch_width")
 
 
+def _shell(ctx: DashboardContext, status: str, active: int,
+           overview: OverviewData | None) -> str:
+    banners = [LOCAL_ONLY_BANNER] if ctx.is_local_only else []
+    if ctx.role is Role.READONLY:
+        banners.append(READONLY_BANNER)
+    return render_shell(status_html=status, titles=[cls.title for cls in PAGES], active=active,
+                        banners=banners, body=render_overview(overview) if overview else "")
+
+
+def _start_page(page: str | None) -> type[Page]:
+    return next((cls for cls in PAGES if cls.slug == page), PAGES[0])
+
+
+def first_paint_html(settings: Settings, *, user: str | None, page: str | None,
+                     feed: Any = None, oauth: Any = None) -> str:
+    """The server-side copy of a session's first page, computed without a Panel session (the
+    server streams it before building one). Only the Overview has values; other pages get
+    the header, status and tab strip."""
+    ctx = open_context(settings, user, feed=feed, oauth=oauth)
+    start = _start_page(page)
+    overview = (cached_overview(ctx.store, heartbeat_s=settings.engine.heartbeat_s)
+                if start is OverviewPage else None)
+    return _shell(ctx, status_html(ctx), PAGES.index(start), overview)
+
+
 def build_app(settings: Settings, *, user: str | None = None, page: str | None = None,
-              refresh_ms: int = REFRESH_MS, feed: Any = None) -> pn.viewable.Viewable:
+              refresh_ms: int = REFRESH_MS, feed: Any = None,
+              oauth: Any = None) -> pn.viewable.Viewable:
     """The dashboard for the current session (user from ``pn.state.user`` unless given).
 
     The page comes from ``?page=<slug>`` in the URL unless ``page`` is given; ``feed`` is the
-    process's :class:`~workbench.dashboard.events.EventFeed` when Redis is configured.
+    process's :class:`~workbench.dashboard.events.EventFeed` when Redis is configured;
+    ``oauth`` the :class:`~workbench.dashboard.oauth.OAuthConfig` when users log in through
+    an OAuth provider.
     """
     if user is None:
         user = pn.state.user
     if page is None and pn.state.location is not None:
         raw = pn.state.session_args.get("page") if pn.state.session_args else None
         page = raw[0].decode() if raw else None
-    start = next((cls for cls in PAGES if cls.slug == page), PAGES[0])
+    start = _start_page(page)
     # Tabulator's scripts go into the page only when the first page shows tables
     extensions = ("tabulator",) if start.needs_tables else ()
     pn.extension(*extensions, raw_css=[CSS], notifications=False)
-    app = DashboardApp(open_context(settings, user, feed=feed), page=start.slug,
+    app = DashboardApp(open_context(settings, user, feed=feed, oauth=oauth), page=start.slug,
                        refresh_ms=refresh_ms, tables_loaded=start.needs_tables)
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
         app.start()
+        # the first paint: this session's values in the HTML document itself
+        doc.template = SSR_TEMPLATE
+        doc.template_variables["wb_css"] = CSS + SSR_CSS
+        doc.template_variables["wb_ssr"] = app.ssr_html()
     return app

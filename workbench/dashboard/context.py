@@ -59,11 +59,13 @@ def _local_actor() -> str:
 
 
 def open_context(settings: Settings, user: str | None, *, store: Store | None = None,
-                 feed: Any = None) -> DashboardContext:
-    """The context for a session whose authenticated user is ``user`` (``pn.state.user``)."""
+                 feed: Any = None, oauth: Any = None) -> DashboardContext:
+    """The context for a session whose authenticated user is ``user`` (``pn.state.user``);
+    with ``oauth`` (an :class:`~workbench.dashboard.oauth.OAuthConfig`) the role comes from
+    its user list instead of the password users'."""
     store = store or shared_store(settings.database_url)
-    local = not settings.dashboard.users
-    role = role_for(user, settings.dashboard)
+    local = not settings.dashboard.users and oauth is None
+    role = oauth.role_for(user) if oauth is not None else role_for(user, settings.dashboard)
     name = _local_actor() if local else (user or "anonymous")
     return DashboardContext(settings=settings, store=store, user=name, role=role,
                             controller=Controller(store=store, actor=name, role=role),

@@ -38,6 +38,7 @@ __all__ = [
     "StatusBar",
     "StrategiesPage",
     "SystemPage",
+    "status_html",
 ]
 
 PAGE_SIZE = 15
@@ -162,6 +163,21 @@ class Page(pn.viewable.Viewer):
         return True
 
 
+def status_html(ctx: DashboardContext) -> str:
+    """The status line: engine liveness, breaker, user and role, live-update source."""
+    status = queries.load_engine_status(ctx.store, heartbeat_s=ctx.settings.engine.heartbeat_s)
+    engine = ("running" if status.is_running else
+              "no heartbeat" if status.heartbeat_age_s is None else
+              f"silent {status.heartbeat_age_s:,.0f}s")
+    breaker = status.breaker + (f" ({status.breaker_reason})" if status.breaker_reason else "")
+    live = ctx.feed.describe() if ctx.feed is not None else "store polling"
+    return (f'<span data-testid="status-engine">engine: <b>{engine}</b></span> &middot; '
+            f'<span data-testid="status-breaker">breaker: <b>{_html.escape(breaker)}</b></span>'
+            f' &middot; <span data-testid="status-user">user: <b>{_html.escape(ctx.user)}</b> '
+            f"({ctx.role})</span> &middot; "
+            f'<span data-testid="status-live">updates: {_html.escape(live)}</span>')
+
+
 class StatusBar(Page):
     """Breaker, engine heartbeat and the user's role, on every page."""
 
@@ -172,19 +188,7 @@ class StatusBar(Page):
         self.refresh()
 
     def refresh(self) -> None:
-        status = queries.load_engine_status(self.ctx.store,
-                                            heartbeat_s=self.ctx.settings.engine.heartbeat_s)
-        engine = ("running" if status.is_running else
-                  "no heartbeat" if status.heartbeat_age_s is None else
-                  f"silent {status.heartbeat_age_s:,.0f}s")
-        breaker = status.breaker + (f" ({status.breaker_reason})" if status.breaker_reason else "")
-        feed = self.ctx.feed
-        live = feed.describe() if feed is not None else "store polling"
-        html = (f'<span data-testid="status-engine">engine: <b>{engine}</b></span> &middot; '
-                f'<span data-testid="status-breaker">breaker: <b>{breaker}</b></span> &middot; '
-                f'<span data-testid="status-user">user: <b>{self.ctx.user}</b> '
-                f"({self.ctx.role})</span> &middot; "
-                f'<span data-testid="status-live">updates: {_html.escape(live)}</span>')
+        html = status_html(self.ctx)
         if html != self._last:
             self._last = html
             self.html.object = html
@@ -222,11 +226,13 @@ class OverviewPage(Page):
         self.health = pn.pane.HTML("", sizing_mode="stretch_width",
                                    css_classes=["wb-table-health"])
         self._sig: tuple[Any, ...] = ()
+        self.data: queries.OverviewData | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        data = queries.load_overview(self.ctx.store,
-                                     heartbeat_s=self.ctx.settings.engine.heartbeat_s)
+        data = queries.cached_overview(self.ctx.store,
+                                       heartbeat_s=self.ctx.settings.engine.heartbeat_s)
+        self.data = data
         st = data.status
         cards = "".join([
             _card("Equity", _fmt_money(data.last_equity), css="equity"),

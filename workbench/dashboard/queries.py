@@ -55,6 +55,7 @@ __all__ = [
     "EngineStatus",
     "OverviewData",
     "PaperPool",
+    "cached_overview",
     "compute_drawdown",
     "compute_exposure",
     "compute_pool_depth",
@@ -295,6 +296,29 @@ def load_overview(store: Store, *, heartbeat_s: float = 5.0) -> OverviewData:
         exposure=exposure,
         status=load_engine_status(store, heartbeat_s=heartbeat_s),
     )
+
+
+#: How long a computed Overview may be reused while the store's fingerprint is unchanged
+#: (engine liveness depends on the heartbeat's age, so not forever).
+OVERVIEW_CACHE_S = 1.0
+
+_overview_cache: dict[tuple[str, float], tuple[tuple[Any, ...], float, OverviewData]] = {}
+
+
+def cached_overview(store: Store, *, heartbeat_s: float = 5.0,
+                    max_age_s: float = OVERVIEW_CACHE_S) -> OverviewData:
+    """:func:`load_overview`, shared by the sessions of one process: reused while the store's
+    fingerprint (:func:`load_store_version`, one small query) is unchanged and the result is
+    younger than ``max_age_s``. A new browser tab then costs one query, not a curve reload."""
+    key = (store.url, heartbeat_s)
+    version = load_store_version(store)
+    hit = _overview_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] == version and now - hit[1] < max_age_s:
+        return hit[2]
+    data = load_overview(store, heartbeat_s=heartbeat_s)
+    _overview_cache[key] = (version, now, data)
+    return data
 
 
 # -- tables ----------------------------------------------------------------------------------

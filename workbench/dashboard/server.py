@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import socket
 import threading
@@ -25,8 +26,12 @@ from typing import Any
 
 from workbench.config import Settings
 from workbench.dashboard.auth import make_auth_provider, user_hashes
+from workbench.dashboard.oauth import OAuthConfig, oauth_config
+from workbench.errors import ConfigError
 
 __all__ = ["BOKEH_COMPONENTS", "DashboardServer", "free_port", "serve_dashboard"]
+
+log = logging.getLogger(__name__)
 
 TITLE = "Solana Trading Workbench"
 
@@ -53,6 +58,68 @@ def _local_resources(tornado_app: Any) -> None:
                          components=list(BOKEH_COMPONENTS))
 
     tornado_app.resources = resources
+
+
+def _streaming_doc_handler() -> type[Any]:
+    """Panel's page handler, sending the page in two parts (see :func:`_stream_first_paint`)."""
+    import re
+
+    from panel.io.server import DocHandler
+    from tornado.web import authenticated
+
+    from workbench.dashboard.ssr import TAIL_TEMPLATE
+
+    class StreamingDocHandler(DocHandler):  # type: ignore[misc, valid-type]
+        #: scripts the last page loaded: the next page's head preloads them
+        script_urls: tuple[str, ...] = ()
+        _streaming = False
+
+        @authenticated  # type: ignore[misc]
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            head_fn = getattr(self.application, "_wb_page_head", None)
+            if head_fn is not None:
+                try:
+                    head = head_fn(self, type(self).script_urls)
+                except Exception as exc:  # the session below still renders the page
+                    log.warning("first paint failed: %s", exc)
+                    head = None
+                if head is not None:
+                    self.set_header("Content-Type", "text/html")
+                    self.set_header("Cache-Control", "no-store")
+                    self.write(head)
+                    self._streaming = True
+                    await self.flush()
+            await super().get(*args, **kwargs)
+
+        async def get_session(self) -> Any:
+            session = await super().get_session()
+            if self._streaming:
+                session.document.template = TAIL_TEMPLATE
+            return session
+
+        def write(self, chunk: Any) -> None:
+            if self._streaming and isinstance(chunk, str) and "<script" in chunk:
+                urls = tuple(re.findall(r'<script[^>]+src="([^"]+)"', chunk))
+                if urls:
+                    type(self).script_urls = urls
+            super().write(chunk)
+
+    return StreamingDocHandler
+
+
+def _stream_first_paint(tornado_app: Any, head_fn: Any) -> None:
+    """Send each page in two parts: first ``head_fn(handler, preload)`` (the document's head and
+    the server-side Overview, from cached queries, no Panel session needed), flushed at once
+    so the browser paints it; then, once the session is built, the Bokeh roots and scripts.
+    The session's construction (0.3-0.8 s here) no longer delays the first paint, and the
+    head's ``<link rel=preload>`` lets the browser fetch the scripts meanwhile."""
+    from panel.io.server import DocHandler
+
+    handler = _streaming_doc_handler()
+    for rule in tornado_app.wildcard_router.rules:
+        if rule.target is DocHandler:
+            rule.target = handler
+    tornado_app._wb_page_head = head_fn
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -82,11 +149,17 @@ class DashboardServer:
     _loop: asyncio.AbstractEventLoop | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
     _feed: Any = None
+    _restore_auth: Any = False
 
     def stop(self) -> None:
         """Stop serving (and join the thread when threaded)."""
         if self._feed is not None:
             self._feed.stop()
+        if self._restore_auth is not False:
+            import panel as pn
+
+            pn.config.authorize_callback = self._restore_auth
+            self._restore_auth = False
         if self._loop is not None and self._loop.is_running():
             def _stop() -> None:
                 with contextlib.suppress(AssertionError):
@@ -107,21 +180,42 @@ def _origins(address: str, port: int, extra: Iterable[str]) -> list[str]:
     return out
 
 
-def _server_kwargs(settings: Settings) -> dict[str, Any]:
+def _server_kwargs(settings: Settings, oauth: OAuthConfig | None) -> dict[str, Any]:
     users = user_hashes(settings.dashboard)
-    if not users:
+    if oauth is not None and users:
+        raise ConfigError(
+            "Both dashboard.users (password login) and an OAuth provider are configured; "
+            "Panel serves one login method: remove dashboard.users or the OAuth client id.",
+            setting="dashboard.users")
+    if not users and oauth is None:
         return {}
     secret = settings.dashboard.cookie_secret
     # a random secret per process when none is configured: logins last until a restart
     cookie_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+    if oauth is not None:
+        return {"cookie_secret": cookie_secret}
     return {"auth_provider": make_auth_provider(users), "cookie_secret": cookie_secret}
+
+
+def _set_oauth_authorization(oauth: OAuthConfig | None) -> Any:
+    """Let only ``oauth.users`` in (Panel's process-wide ``authorize_callback``, checked for
+    the page, the autoload script and each session); returns the previous callback."""
+    import panel as pn
+
+    previous = pn.config.authorize_callback
+    if oauth is not None:
+        def authorize(user_info: dict[str, Any] | None) -> bool:
+            return oauth.is_allowed(str((user_info or {}).get(oauth.user_key) or ""))
+
+        pn.config.authorize_callback = authorize
+    return previous
 
 
 def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool = False,
                     threaded: bool = False, address: str | None = None,
                     origins: Iterable[str] = (), refresh_ms: int | None = None,
-                    compress: bool | None = None, events_stream: str | None = None
-                    ) -> DashboardServer:
+                    compress: bool | None = None, events_stream: str | None = None,
+                    oauth: OAuthConfig | None = None) -> DashboardServer:
     """Serve the dashboard; blocks until stopped unless ``threaded``.
 
     Args:
@@ -137,19 +231,26 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
         compress: gzip responses; None means yes unless bound to 127.0.0.1 only.
         events_stream: the Redis stream of engine events to follow when
             ``settings.engine.redis_url`` is set (default ``workbench:events``).
+        oauth: log in through this OAuth 2.0 / OIDC provider (default: the one in the
+            settings, see :mod:`workbench.dashboard.oauth`).
 
     Returns:
         The running server (already stopped when not threaded and the loop ended).
 
     Raises:
-        ConfigError: a dashboard user's hash is malformed or a read-only user has no hash.
+        ConfigError: a dashboard user's hash is malformed, a read-only user has no hash, or
+            both password users and OAuth are configured.
     """
     import panel as pn
 
-    from workbench.dashboard.app import REFRESH_MS, build_app
+    from workbench.dashboard.app import REFRESH_MS, build_app, first_paint_html
     from workbench.dashboard.events import EVENTS_STREAM, start_event_feed
+    from workbench.dashboard.pages import CSS
+    from workbench.dashboard.ssr import SSR_CSS
+    from workbench.dashboard.ssr import page_head as ssr_head
 
-    kwargs = _server_kwargs(settings)
+    oauth = oauth if oauth is not None else oauth_config(settings)
+    kwargs = _server_kwargs(settings, oauth)
     local = not kwargs
     bind = "127.0.0.1" if local else (address or settings.dashboard.address)
     origins = (*origins, *settings.dashboard.allowed_origins)
@@ -160,6 +261,9 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
     shown = "127.0.0.1" if bind in {"0.0.0.0", "127.0.0.1"} else bind
     handle = DashboardServer(url=f"http://{shown}:{port}/", address=bind, port=port,
                              is_local_only=local)
+    if oauth is not None:
+        kwargs.update(oauth.serve_kwargs(redirect_uri=f"{handle.url}login"))
+        handle._restore_auth = _set_oauth_authorization(oauth)
 
     if compress is None:
         compress = bind != "127.0.0.1"
@@ -167,7 +271,17 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
     handle._feed = feed
 
     def app() -> Any:
-        return build_app(settings, refresh_ms=period, feed=feed)
+        return build_app(settings, refresh_ms=period, feed=feed, oauth=oauth)
+
+    def page_head(handler: Any, preload: tuple[str, ...]) -> str | None:
+        user = handler.current_user
+        if isinstance(user, bytes):
+            user = user.decode()
+        if oauth is not None and not oauth.is_allowed(user):
+            return None  # Panel's handler answers 403 without any value on the page
+        raw = handler.get_argument("page", None)
+        ssr = first_paint_html(settings, user=user or None, page=raw, feed=feed, oauth=oauth)
+        return ssr_head(title=TITLE, css=CSS + SSR_CSS, ssr=ssr, preload=preload)
 
     def make_server() -> Any:
         server = pn.serve({"/": app}, port=port, address=bind, show=show, start=False,
@@ -177,6 +291,7 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
                           unused_session_lifetime_milliseconds=2000,
                           websocket_origin=_origins(bind, port, origins), **kwargs)
         _local_resources(server._tornado)
+        _stream_first_paint(server._tornado, page_head)
         return server
 
     if not threaded:

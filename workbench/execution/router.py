@@ -4,8 +4,11 @@ Outputs compared are the venues' quoted ``out_amount_raw``, which is already net
 and price impact; every route executes as ONE transaction, so network fees do not differ.
 
 Splitting: constant-product output is concave in the input, so ``out_A(x) + out_B(in - x)`` has
-one maximum; a golden-section search over the integer ``x`` finds it with ~25 quotes per venue.
-It is adopted only when it beats the best single venue by ``min_split_gain_bps``.
+one maximum; a golden-section search over the integer ``x`` finds it with ~25 evaluations per
+venue. Venues that price locally hand the router a pure ``out_curve`` (reserves read once), so
+the search is integer maths only and the two legs are quoted once at the end; other venues are
+quoted at every step. The split is adopted only when it beats the best single venue by
+``min_split_gain_bps``.
 
 Arbitrage: for every ordered pair of venues, buy on one and sell the proceeds on the other; both
 legs go in one transaction, and the second leg's minimum output is at least the first leg's input,
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 
 from workbench.domain import Quote, QuoteRequest
@@ -70,6 +73,22 @@ class Route:
                    input_mint=quote.input_mint, output_mint=quote.output_mint,
                    in_amount_raw=quote.in_amount_raw, out_amount_raw=quote.out_amount_raw,
                    min_out_amount_raw=quote.min_out_amount_raw)
+
+
+def _curve_of(venue: Venue, request: QuoteRequest) -> Callable[[int], int] | None:
+    """The venue's pure ``amount_in -> out`` function for ``request``'s pair, if it has one.
+
+    Venues that price locally (local pools) expose ``out_curve(request)``; network venues do
+    not, and the split search quotes them instead. ``None`` also when the venue cannot price
+    the pair (it was quoted already, so that does not happen in practice).
+    """
+    out_curve = getattr(venue, "out_curve", None)
+    if out_curve is None:
+        return None
+    try:
+        return out_curve(request)
+    except VenueError:
+        return None
 
 
 class Router:
@@ -156,6 +175,14 @@ class Router:
                 return split
         return best
 
+    async def _pair_out(self, request: QuoteRequest, a: Venue, b: Venue,
+                        x: int) -> tuple[int, list[Quote]]:
+        quotes: list[Quote] = []
+        for venue, amount in ((a, x), (b, request.in_amount_raw - x)):
+            if amount > 0:
+                quotes.append(await venue.quote(replace(request, in_amount_raw=amount)))
+        return sum(q.out_amount_raw for q in quotes), quotes
+
     async def _split_can_help(self, request: QuoteRequest, best: RouteLeg, other: Venue) -> bool:
         """Whether a split could beat ``best`` by ``min_split_gain_bps``.
 
@@ -165,47 +192,70 @@ class Router:
         lines). Two quotes decide it and spare the search on most orders.
         """
         d = request.in_amount_raw // 100
-        less = await best.venue.quote(replace(request, in_amount_raw=request.in_amount_raw - d))
-        first = await other.quote(replace(request, in_amount_raw=d))
-        diff = first.out_amount_raw - (best.quote.out_amount_raw - less.out_amount_raw)
+        curve_best, curve_other = _curve_of(best.venue, request), _curve_of(other, request)
+        if curve_best is not None and curve_other is not None:
+            less_out, first_out = curve_best(request.in_amount_raw - d), curve_other(d)
+        else:
+            less_out = (await best.venue.quote(
+                replace(request, in_amount_raw=request.in_amount_raw - d))).out_amount_raw
+            first_out = (await other.quote(replace(request, in_amount_raw=d))).out_amount_raw
+        diff = first_out - (best.quote.out_amount_raw - less_out)
         bound_bps = diff * 50 / max(1, best.quote.out_amount_raw) * 1e4
         return diff > 0 and bound_bps >= self.min_split_gain_bps
 
-    async def _pair_out(self, request: QuoteRequest, a: Venue, b: Venue,
-                        x: int) -> tuple[int, list[Quote]]:
-        quotes: list[Quote] = []
-        for venue, amount in ((a, x), (b, request.in_amount_raw - x)):
-            if amount > 0:
-                quotes.append(await venue.quote(replace(request, in_amount_raw=amount)))
-        return sum(q.out_amount_raw for q in quotes), quotes
+    def _search(self, total: int) -> Generator[int, int, int]:
+        """Golden-section search for the ``x`` in ``[0, total]`` maximising ``f(x)``.
+
+        A generator so one search serves both drivers: it yields each ``x`` to evaluate and is
+        sent ``f(x)`` back; it returns the best ``x`` it evaluated. Each step keeps one of the
+        two inner points, so a step costs one evaluation.
+        """
+        seen: dict[int, int] = {}
+
+        def ask(x: int) -> Generator[int, int, int]:
+            if x not in seen:
+                seen[x] = yield x
+            return seen[x]
+
+        lo, hi = 0, total
+        m1, m2 = hi - int((hi - lo) * _GOLDEN), lo + int((hi - lo) * _GOLDEN)
+        f1, f2 = (yield from ask(m1)), (yield from ask(m2))
+        for _ in range(self.split_iterations):
+            if hi - lo < 3 or m1 >= m2:
+                break
+            if f1 < f2:
+                lo, m1, f1 = m1, m2, f2
+                m2 = lo + int((hi - lo) * _GOLDEN)
+                f2 = yield from ask(m2)
+            else:
+                hi, m2, f2 = m2, m1, f1
+                m1 = hi - int((hi - lo) * _GOLDEN)
+                f1 = yield from ask(m1)
+        for x in (lo, hi, (lo + hi) // 2):
+            yield from ask(x)
+        return max(seen, key=seen.__getitem__)
 
     async def _best_split(self, request: QuoteRequest, a: Venue, b: Venue) -> Route:
-        lo, hi = 0, request.in_amount_raw
-        cache: dict[int, tuple[int, list[Quote]]] = {}
-
-        async def f(x: int) -> int:
-            if x not in cache:
-                cache[x] = await self._pair_out(request, a, b, x)
-            return cache[x][0]
-
-        for _ in range(self.split_iterations):
-            if hi - lo < 3:
-                break
-            m1 = hi - int((hi - lo) * _GOLDEN)
-            m2 = lo + int((hi - lo) * _GOLDEN)
-            if await f(m1) < await f(m2):
-                lo = m1
-            else:
-                hi = m2
-        for x in {lo, hi, (lo + hi) // 2}:
-            await f(x)
-        best_x = max(cache, key=lambda x: cache[x][0])
-        out, quotes = cache[best_x]
-        venues = [v for v, amt in ((a, best_x), (b, request.in_amount_raw - best_x)) if amt > 0]
+        total = request.in_amount_raw
+        search = self._search(total)
+        curve_a, curve_b = _curve_of(a, request), _curve_of(b, request)
+        try:
+            x = next(search)
+            if curve_a is not None and curve_b is not None:
+                # pure integer maths on reserves read once: no Quote objects, no awaits
+                while True:
+                    x = search.send((curve_a(x) if x > 0 else 0)
+                                    + (curve_b(total - x) if x < total else 0))
+            while True:
+                x = search.send((await self._pair_out(request, a, b, x))[0])
+        except StopIteration as stop:
+            best_x: int = stop.value
+        out, quotes = await self._pair_out(request, a, b, best_x)
+        venues = [v for v, amt in ((a, best_x), (b, total - best_x)) if amt > 0]
         legs = tuple(RouteLeg(venue=v, quote=q) for v, q in zip(venues, quotes, strict=True))
         return Route(kind="split" if len(legs) > 1 else "single", legs=legs,
                      input_mint=request.input_mint, output_mint=request.output_mint,
-                     in_amount_raw=request.in_amount_raw, out_amount_raw=out,
+                     in_amount_raw=total, out_amount_raw=out,
                      min_out_amount_raw=sum(q.min_out_amount_raw for q in quotes))
 
     async def arbitrage(self, input_mint: str, output_mint: str, in_amount_raw: int,

@@ -9,6 +9,7 @@ import struct
 
 import base58
 import httpx
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,9 +24,16 @@ from workbench.errors import (
 )
 from workbench.execution.pumpfun import (
     BUY_DISCRIMINATOR,
+    CURRENT_BUY_ACCOUNTS,
+    CURRENT_SELL_ACCOUNTS,
+    PUMP_FEE_PROGRAM_ID,
     PUMP_PROGRAM_ID,
     SELL_DISCRIMINATOR,
     BondingCurve,
+    FeeConfig,
+    Fees,
+    FeeTier,
+    PumpFees,
     PumpFunClient,
     PumpFunConfig,
     PumpFunVenue,
@@ -34,9 +42,16 @@ from workbench.execution.pumpfun import (
     build_sell,
     buy_cost_lamports,
     decode_bonding_curve,
+    decode_fee_config,
     decode_trade_event,
+    decode_trade_instruction,
+    encode_fee_config,
+    fee_config_pda,
+    fees_for_curve,
+    market_cap_lamports,
     quote_buy,
     quote_sell,
+    select_tier,
 )
 from workbench.ports import Venue
 
@@ -48,6 +63,8 @@ FEE_RECIPIENT = "CebN5WGQ4jvEPvsVU4EoHEpgzq1VV7AbicfhtW4xC9iM"
 INITIAL_VIRTUAL_TOKENS = 1_073_000_000_000_000
 INITIAL_REAL_TOKENS = 793_100_000_000_000
 INITIAL_VIRTUAL_SOL = 30_000_000_000
+# the 2024 program (all recorded transactions): 1% protocol fee, rounded down, no creator fee
+LEGACY_FEES = PumpFees(protocol_bps=100, creator_bps=0, round_up=False)
 
 TX_FILES = [
     "pumpfun_buy_0.json",
@@ -168,7 +185,7 @@ def test_curve_math_reproduces_every_recorded_trade(load_json, name):
         if event.is_buy:
             assert buy_cost_lamports(curve, event.token_amount) == event.sol_amount
         else:
-            sell = quote_sell(curve, event.token_amount, fee_bps=100)
+            sell = quote_sell(curve, event.token_amount, LEGACY_FEES)
             assert sell.sol_out_lamports == event.sol_amount
 
 
@@ -179,7 +196,22 @@ def test_fee_recipient_received_exactly_the_one_percent_fee(load_json, name):
     keys = _keys(tx)
     i = keys.index(FEE_RECIPIENT)
     delta = tx["meta"]["postBalances"][i] - tx["meta"]["preBalances"][i]
-    assert delta == sum(e.sol_amount * 100 // 10_000 for e in _events(tx))
+    assert delta == sum(LEGACY_FEES.on(e.sol_amount) for e in _events(tx))
+
+
+def test_recorded_2024_fees_round_down_not_up(load_json):
+    """The bundle's four buys tell the roundings apart: floor matches the chain, ceil does not.
+
+    So the 2024 layout keeps floor fees, while the current program rounds up (bondingCurve.ts).
+    """
+    tx = load_json("pumpfun/pumpfun_buy_bundle.json")[0]
+    keys = _keys(tx)
+    i = keys.index(FEE_RECIPIENT)
+    delta = tx["meta"]["postBalances"][i] - tx["meta"]["preBalances"][i]
+    ceil = PumpFees(protocol_bps=100, round_up=True)
+    events = _events(tx)
+    assert delta == sum(LEGACY_FEES.on(e.sol_amount) for e in events) == 15_709_491
+    assert sum(ceil.on(e.sol_amount) for e in events) == 15_709_495 != delta
 
 
 @pytest.mark.parametrize(
@@ -190,13 +222,13 @@ def test_quote_buy_spends_no_more_than_offered_and_matches_recorded_size(load_js
     tx = load_json(f"pumpfun/{name}")[0]
     (event,) = _events(tx)
     curve = _pre_trade_curve(event)
-    offered = event.sol_amount + event.sol_amount * 100 // 10_000
-    buy = quote_buy(curve, offered, fee_bps=100)
+    offered = event.sol_amount + LEGACY_FEES.on(event.sol_amount)
+    buy = quote_buy(curve, offered, LEGACY_FEES)
     assert buy.total_lamports <= offered
     assert buy.token_amount >= event.token_amount
     assert buy.sol_cost_lamports == event.sol_amount  # same lamports, at most a few more tokens
     next_cost = buy_cost_lamports(curve, buy.token_amount + 1)
-    assert next_cost + next_cost * 100 // 10_000 > offered
+    assert next_cost + LEGACY_FEES.on(next_cost) > offered
 
 
 def test_quote_buy_is_capped_by_real_reserves():
@@ -209,7 +241,7 @@ def test_quote_buy_is_capped_by_real_reserves():
         token_total_supply=1_000_000_000_000_000,
         complete=False,
     )
-    buy = quote_buy(curve, 500_000_000_000, fee_bps=100)
+    buy = quote_buy(curve, 500_000_000_000, LEGACY_FEES)
     assert buy.token_amount == curve.real_token_reserves
     assert buy.sol_cost_lamports == buy_cost_lamports(curve, curve.real_token_reserves)
 
@@ -225,7 +257,7 @@ def test_quote_sell_refuses_more_than_real_sol():
         complete=False,
     )
     with pytest.raises(OrderRejected, match="only 165 real lamports"):
-        quote_sell(curve, 10_000_000_000, fee_bps=100)
+        quote_sell(curve, 10_000_000_000, LEGACY_FEES)
 
 
 curves = st.builds(
@@ -243,12 +275,20 @@ curves = st.builds(
 )
 
 
+fee_schedules = st.builds(
+    PumpFees,
+    protocol_bps=st.integers(0, 200),
+    creator_bps=st.integers(0, 100),
+    round_up=st.booleans(),
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(curve=curves, sol_in=st.integers(10_000, 10**11))
-def test_buy_then_sell_never_returns_more_than_spent(curve, sol_in):
+@given(curve=curves, sol_in=st.integers(10_000, 10**11), fees=fee_schedules)
+def test_buy_then_sell_never_returns_more_than_spent(curve, sol_in, fees):
     """A round trip on one curve loses at least the two fees: no free money from rounding."""
     try:
-        buy = quote_buy(curve, sol_in, fee_bps=100)
+        buy = quote_buy(curve, sol_in, fees)
     except OrderRejected:
         return
     assert buy.total_lamports <= sol_in
@@ -260,7 +300,7 @@ def test_buy_then_sell_never_returns_more_than_spent(curve, sol_in):
         token_total_supply=curve.token_total_supply,
         complete=False,
     )
-    sell = quote_sell(after, buy.token_amount, fee_bps=100)
+    sell = quote_sell(after, buy.token_amount, fees)
     assert sell.net_lamports <= buy.total_lamports - buy.fee_lamports - sell.fee_lamports
 
 
@@ -274,7 +314,9 @@ def test_builders_match_recorded_instructions_byte_for_byte(load_json, name):
     keys = _keys(tx)
     recorded = _pump_instructions(tx)
     assert recorded
-    config = PumpFunConfig(fee_recipient=Pubkey.from_string(keys[recorded[0]["accounts"][1]]))
+    config = PumpFunConfig(
+        fee_recipient=Pubkey.from_string(keys[recorded[0]["accounts"][1]]), layout="legacy"
+    )
     others = [ix for ix in tx["transaction"]["message"]["instructions"] if ix not in recorded]
     used_elsewhere = {i for ix in others for i in ix["accounts"]} | {0}  # 0: the fee payer
     only_pump = {i for ix in recorded for i in ix["accounts"]} - used_elsewhere
@@ -301,6 +343,11 @@ def test_builders_match_recorded_instructions_byte_for_byte(load_json, name):
             )
         assert bytes(built.data) == data
         assert str(built.program_id) == PROGRAM
+        decoded = decode_trade_instruction(data, [keys[i] for i in ix["accounts"]])
+        assert decoded.layout == "legacy"
+        assert (decoded.token_amount, decoded.sol_limit_lamports) == (amount, limit)
+        assert decoded.accounts["user"] == str(user) and decoded.accounts["mint"] == str(mint)
+        assert decoded.track_volume is None and decoded.remaining == ()
         assert [str(a.pubkey) for a in built.accounts] == [keys[i] for i in ix["accounts"]]
         for meta, index in zip(built.accounts, ix["accounts"], strict=True):
             is_signer, is_writable = _flags(tx, index)
@@ -336,6 +383,246 @@ def test_creator_vault_layout_replaces_rent_and_ata_program():
     assert (buy.accounts[9].pubkey, buy.accounts[9].is_writable) == (vault, True)
     assert (sell.accounts[8].pubkey, sell.accounts[8].is_writable) == (vault, True)
     assert len(buy.accounts) == len(sell.accounts) == 12
+
+
+# --- the current layout (pump-public-docs idl/pump.json) -------------------------------------
+# No transaction of this layout is recorded in the fixtures; the checks are against the IDL's
+# account list and seeds, and against mainnet addresses published for those PDAs.
+
+PUBLISHED = {  # mainnet PDAs of the pump program as published alongside the IDL's seeds
+    "global": "4wTV1YmiEkRvAtNtsSGPtUrqRYQMe5SKy2uB4Jjaxnjf",
+    "event_authority": "Ce6TQqeHC9p8KetsN6JsjHK7UTZk7nasjjnr7XxXp9F1",
+    "global_volume_accumulator": "Hq2wp8uJ9jCPsYgNHex8RtqdvMPfVGoYwjvF1ATiwn2Y",
+    "fee_config": "8Wf5TiAheLUqBrKXeYg2JtAFFMWtKdG2BSFgqUcPVwTt",
+    "fee_program": "pfeeUxB6jkeY1Hxd7CsFCAjcbHA9rWtchMGdZ6VojVZ",
+}
+
+
+def _current_pair(config: PumpFunConfig, *, cashback: bool = False):
+    user, mint, creator = Pubkey.new_unique(), Pubkey.new_unique(), Pubkey.new_unique()
+    buy = build_buy(
+        user=user,
+        mint=mint,
+        token_amount=123,
+        max_sol_cost_lamports=456,
+        config=config,
+        creator=creator,
+    )
+    sell = build_sell(
+        user=user,
+        mint=mint,
+        token_amount=789,
+        min_sol_output_lamports=10,
+        config=config,
+        creator=creator,
+        is_cashback_coin=cashback,
+    )
+    return user, mint, creator, buy, sell
+
+
+def test_current_buy_has_the_idl_accounts_seeds_flags_and_args():
+    """16 accounts in IDL order with the IDL's seeds and flags; data is 8 + 8 + 8 + 1 + 1."""
+    config = PumpFunConfig(layout="current", track_volume=True, partial_fill=False)
+    user, mint, creator, buy, _ = _current_pair(config)
+    decoded = decode_trade_instruction(bytes(buy.data), [a.pubkey for a in buy.accounts])
+    assert decoded.layout == "current" and decoded.side == "buy"
+    assert list(decoded.accounts) == list(CURRENT_BUY_ACCOUNTS)
+    named = decoded.accounts
+    for name, address in PUBLISHED.items():
+        assert named[name] == address, name
+    assert named["creator_vault"] == str(
+        Pubkey.find_program_address([b"creator-vault", bytes(creator)], PUMP_PROGRAM_ID)[0]
+    )
+    assert named["user_volume_accumulator"] == str(
+        Pubkey.find_program_address([b"user_volume_accumulator", bytes(user)], PUMP_PROGRAM_ID)[0]
+    )
+    assert named["bonding_curve"] == str(bonding_curve_pda(mint, PUMP_PROGRAM_ID))
+    writable = {n for n, a in zip(CURRENT_BUY_ACCOUNTS, buy.accounts, strict=True) if a.is_writable}
+    assert writable == {
+        "fee_recipient",
+        "bonding_curve",
+        "associated_bonding_curve",
+        "associated_user",
+        "user",
+        "creator_vault",
+        "user_volume_accumulator",
+    }
+    assert [a.is_signer for a in buy.accounts].count(True) == 1 and buy.accounts[6].is_signer
+    assert bytes(buy.data) == BUY_DISCRIMINATOR + struct.pack("<QQ", 123, 456) + b"\x01\x00"
+    assert (decoded.track_volume, decoded.partial_fill) == (True, False)
+
+
+def test_current_sell_has_the_idl_accounts_and_24_byte_data():
+    """14 accounts: creator vault before the token program, fee config and program last."""
+    config = PumpFunConfig(layout="current")
+    _, _, _, _, sell = _current_pair(config)
+    decoded = decode_trade_instruction(bytes(sell.data), [a.pubkey for a in sell.accounts])
+    assert (decoded.layout, decoded.side) == ("current", "sell")
+    assert list(decoded.accounts) == list(CURRENT_SELL_ACCOUNTS)
+    assert decoded.accounts["fee_config"] == PUBLISHED["fee_config"]
+    assert bytes(sell.data) == SELL_DISCRIMINATOR + struct.pack("<QQ", 789, 10)
+    assert decoded.remaining == ()
+    assert sell.accounts[8].is_writable and not sell.accounts[9].is_writable
+
+
+def test_current_remaining_accounts_for_cashback_and_buyback():
+    """Cashback sells append [user_volume_accumulator(w), bonding_curve_v2]; a configured
+    buyback recipient (w) follows bonding_curve_v2 on buys and sells."""
+    recipient = Pubkey.new_unique()
+    config = PumpFunConfig(layout="current", buyback_fee_recipient=recipient)
+    user, mint, _, buy, sell = _current_pair(config, cashback=True)
+    v2 = Pubkey.find_program_address([b"bonding-curve-v2", bytes(mint)], PUMP_PROGRAM_ID)[0]
+    uva = Pubkey.find_program_address([b"user_volume_accumulator", bytes(user)], PUMP_PROGRAM_ID)[0]
+    assert [(a.pubkey, a.is_writable) for a in buy.accounts[16:]] == [
+        (v2, False),
+        (recipient, True),
+    ]
+    assert [(a.pubkey, a.is_writable) for a in sell.accounts[14:]] == [
+        (uva, True),
+        (v2, False),
+        (recipient, True),
+    ]
+    decoded = decode_trade_instruction(bytes(sell.data), [a.pubkey for a in sell.accounts])
+    assert decoded.remaining == (str(uva), str(v2), str(recipient))
+
+
+@pytest.mark.parametrize("name", ["pumpfun_buy_0.json", "pumpfun_sell_0.json"])
+def test_current_layout_keeps_the_recorded_head_accounts(load_json, name):
+    """For a recorded 2024 trade's inputs, the current layout's first 9 accounts (global ..
+    token program for buy, .. system program for sell) are the recorded ones."""
+    tx = load_json(f"pumpfun/{name}")[0]
+    keys = _keys(tx)
+    (ix,) = _pump_instructions(tx)
+    recorded = decode_trade_instruction(
+        base58.b58decode(ix["data"]), [keys[i] for i in ix["accounts"]]
+    )
+    config = PumpFunConfig(
+        layout="current", fee_recipient=Pubkey.from_string(recorded.accounts["fee_recipient"])
+    )
+    args = {
+        "user": Pubkey.from_string(recorded.accounts["user"]),
+        "mint": Pubkey.from_string(recorded.accounts["mint"]),
+        "token_amount": recorded.token_amount,
+        "config": config,
+        "creator": Pubkey.new_unique(),
+    }
+    if recorded.side == "buy":
+        built = build_buy(max_sol_cost_lamports=recorded.sol_limit_lamports, **args)
+        shared = 9
+    else:
+        built = build_sell(min_sol_output_lamports=recorded.sol_limit_lamports, **args)
+        shared = 8
+    new = decode_trade_instruction(bytes(built.data), [a.pubkey for a in built.accounts])
+    assert list(new.accounts.values())[:shared] == list(recorded.accounts.values())[:shared]
+    assert new.accounts["token_program"] == recorded.accounts["token_program"]
+    assert (new.token_amount, new.sol_limit_lamports) == (
+        recorded.token_amount,
+        recorded.sol_limit_lamports,
+    )
+
+
+def test_decoder_refuses_other_instructions_and_unknown_layouts():
+    """A create instruction or a buy with 13 accounts is a SchemaError naming the layouts."""
+    with pytest.raises(SchemaError, match="not Pump buy"):
+        decode_trade_instruction(hashlib.sha256(b"global:create").digest()[:8], [])
+    with pytest.raises(SchemaError, match="13 accounts matches no known layout"):
+        decode_trade_instruction(BUY_DISCRIMINATOR + bytes(16), [Pubkey.new_unique()] * 13)
+
+
+# --- fee config and fee tiers ------------------------------------------------------------------
+# No FeeConfig account is recorded in the fixtures: the accounts below are built from the IDL
+# layout (pump_fees.json) with the encoder, then decoded; the numbers are illustrative tiers.
+
+TIERS = FeeConfig(
+    admin=Pubkey.new_unique(),
+    flat_fees=Fees(25, 5, 0),
+    fee_tiers=(
+        FeeTier(0, Fees(0, 95, 30)),
+        FeeTier(420 * 10**9, Fees(0, 90, 25)),
+        FeeTier(2**65, Fees(0, 5, 5)),  # u128 threshold above 64 bits
+    ),
+)
+
+
+def test_fee_config_round_trips_through_the_idl_layout():
+    """Discriminator sha256("account:FeeConfig")[:8]; u128 thresholds survive; trailing bytes
+    of newer versions (stable tiers, exotic fees) are ignored."""
+    data = encode_fee_config(TIERS)
+    assert data[:8] == bytes([143, 52, 146, 187, 219, 123, 76, 155])
+    assert len(data) == 8 + 1 + 32 + 24 + 4 + 3 * 40
+    assert decode_fee_config(data + b"\x00" * 28) == TIERS
+    with pytest.raises(SchemaError, match="fee tiers do not fit"):
+        decode_fee_config(data[:-1])
+    with pytest.raises(SchemaError, match="not a Pump Fees FeeConfig"):
+        decode_fee_config(b"\x00" * len(data))
+
+
+def test_tier_selection_by_market_cap():
+    """The last tier at or below the market cap applies; below every threshold, the first."""
+    tiers = TIERS.fee_tiers[1:]
+    assert select_tier(tiers, 0) == tiers[0].fees
+    assert select_tier(TIERS.fee_tiers, 420 * 10**9 - 1).protocol_fee_bps == 95
+    assert select_tier(TIERS.fee_tiers, 420 * 10**9).protocol_fee_bps == 90
+    assert select_tier(TIERS.fee_tiers, 2**65).protocol_fee_bps == 5
+
+
+def test_fees_on_recorded_curves(load_json):
+    """Market cap of the recorded fresh curve picks its tier; the creator fee needs a creator."""
+    _, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
+    curve = decode_bonding_curve(data)
+    cap = market_cap_lamports(curve)
+    assert cap == curve.virtual_sol_reserves * 10**15 // curve.virtual_token_reserves
+    assert 27 * 10**9 < cap < 420 * 10**9  # a young coin: first tier
+    fees = fees_for_curve(curve, fee_config=TIERS, fallback_protocol_bps=1, fallback_creator_bps=1)
+    assert (fees.protocol_bps, fees.creator_bps, fees.round_up) == (95, 30, True)
+    assert fees.split(1_000_000_001) == (9_500_001, 3_000_001)  # each part rounds up
+    no_creator = msgspec.structs.replace(curve, creator=None)
+    fallback = fees_for_curve(
+        no_creator, fee_config=None, fallback_protocol_bps=100, fallback_creator_bps=5
+    )
+    assert (fallback.protocol_bps, fallback.creator_bps) == (100, 0)
+
+
+def test_quote_math_with_tier_fees_on_the_recorded_curve(load_json):
+    """On the recorded curve: the buy spends at most the offer with both fees, one more token
+    would not fit, and a sell pays the curve's SOL less both ceil fees."""
+    _, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
+    curve = decode_bonding_curve(data)
+    fees = fees_for_curve(curve, fee_config=TIERS, fallback_protocol_bps=0, fallback_creator_bps=0)
+    offered = 1_000_000_000
+    buy = quote_buy(curve, offered, fees)
+    protocol, creator = fees.split(buy.sol_cost_lamports)
+    assert buy.fee_lamports == protocol + creator
+    assert buy.total_lamports <= offered
+    nxt = buy_cost_lamports(curve, buy.token_amount + 1)
+    assert nxt + fees.on(nxt) > offered
+    sell = quote_sell(curve, 10**12, fees)
+    out = 10**12 * curve.virtual_sol_reserves // (curve.virtual_token_reserves + 10**12)
+    assert sell.sol_out_lamports == out
+    assert sell.net_lamports == out - -(-out * 95 // 10_000) - -(-out * 30 // 10_000)
+
+
+def test_trade_event_fee_fields_decode_from_the_idl_layout(load_json):
+    """The creator-fee era TradeEvent: the recorded 2024 event's bytes plus fee_recipient,
+    fee_basis_points, fee, creator, creator_fee_basis_points, creator_fee (built here from the
+    IDL layout: no such event is recorded)."""
+    tx = load_json("pumpfun/pumpfun_buy_0.json")[0]
+    line = next(x for x in tx["meta"]["logMessages"] if x.startswith("Program data: "))
+    old = base64.b64decode(line.removeprefix("Program data: "))
+    recipient, creator = Pubkey.new_unique(), Pubkey.new_unique()
+    tail = struct.pack(
+        "<32sQQ32sQQ", bytes(recipient), 95, 28_500_000, bytes(creator), 30, 9_000_000
+    )
+    event = decode_trade_event(old + tail + b"\x01" + bytes(40))
+    legacy = decode_trade_event(old)
+    assert (event.sol_amount, event.token_amount) == (legacy.sol_amount, legacy.token_amount)
+    assert (event.fee_recipient, event.fee_basis_points, event.fee) == (recipient, 95, 28_500_000)
+    assert (event.creator, event.creator_fee_basis_points, event.creator_fee) == (
+        creator,
+        30,
+        9_000_000,
+    )
+    assert legacy.fee is None and legacy.creator is None
 
 
 # --- the venue over JSON-RPC ------------------------------------------------------------------
@@ -377,11 +664,16 @@ def _fixture_curve(load_json, name: str) -> tuple[dict, bytes]:
     return account, base64.b64decode(account["data_base64"])
 
 
+FEE_CONFIG_ADDRESS = str(fee_config_pda(PUMP_PROGRAM_ID, PUMP_FEE_PROGRAM_ID))
+
+
 async def test_venue_quotes_and_builds_a_buy_from_the_curve_account(load_json):
-    """SOL -> token: the venue reads the curve, quotes exact tokens, builds ATA + buy."""
+    """SOL -> token: the venue reads the curve and the FeeConfig, quotes exact tokens with the
+    tier's protocol + creator fees, and builds ATA + the 16-account buy."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
     calls: list[dict] = []
-    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, calls))
+    accounts = {account["pubkey"]: data, FEE_CONFIG_ADDRESS: encode_fee_config(TIERS)}
+    transport = httpx.MockTransport(_rpc_handler(accounts, calls))
     owner = Pubkey.new_unique()
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC)
@@ -399,23 +691,46 @@ async def test_venue_quotes_and_builds_a_buy_from_the_curve_account(load_json):
         account["pubkey"],
         {"encoding": "base64", "commitment": "confirmed"},
     ]
+    assert calls[1]["params"][0] == FEE_CONFIG_ADDRESS
     curve = decode_bonding_curve(data)
-    expected = quote_buy(curve, 1_010_000_000, fee_bps=100)
+    fees = PumpFees(protocol_bps=95, creator_bps=30, round_up=True)  # TIERS' first tier
+    expected = quote_buy(curve, 1_010_000_000, fees)
     assert (quote.out_amount_raw, quote.min_out_amount_raw) == (expected.token_amount,) * 2
-    assert quote.fee_raw == expected.fee_lamports
+    assert quote.fee_raw == expected.fee_lamports == fees.on(expected.sol_cost_lamports)
     assert quote.price_impact_bps > 0
     ata, buy = plan.instructions
     assert str(ata.program_id) == "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"
     assert bytes(ata.data) == b"\x01"  # CreateIdempotent
-    amount, max_cost = struct.unpack_from("<QQ", bytes(buy.data), 8)
-    assert (amount, max_cost) == (expected.token_amount, 1_010_000_000 * 10_300 // 10_000)
-    assert buy.accounts[6].pubkey == owner
+    decoded = decode_trade_instruction(bytes(buy.data), [a.pubkey for a in buy.accounts])
+    assert decoded.layout == "current"
+    assert (decoded.token_amount, decoded.sol_limit_lamports) == (
+        expected.token_amount,
+        1_010_000_000 * 10_300 // 10_000,
+    )
+    assert decoded.accounts["user"] == str(owner)
+    assert decoded.accounts["creator_vault"] == str(
+        Pubkey.find_program_address([b"creator-vault", bytes(curve.creator)], PUMP_PROGRAM_ID)[0]
+    )
+
+
+async def test_venue_without_fee_config_uses_global_flat_fees(load_json):
+    """When the FeeConfig account is missing, Global's flat protocol + creator fees apply."""
+    account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
+    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, []))
+    async with httpx.AsyncClient(transport=transport) as http:
+        config = PumpFunConfig(rpc_url=RPC, fee_bps=95, creator_fee_bps=5)
+        venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
+        quote = await venue.quote(
+            QuoteRequest(input_mint=WSOL, output_mint=account["mint"], in_amount_raw=10**9)
+        )
+    assert quote.route.fees == PumpFees(protocol_bps=95, creator_bps=5, round_up=True)
 
 
 async def test_venue_sell_sets_min_sol_output_from_slippage(load_json):
-    """token -> SOL: out is net of the 1% fee, and min_sol_output is out less slippage."""
+    """token -> SOL: out is net of both fees, and min_sol_output is out less slippage."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
-    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, []))
+    accounts = {account["pubkey"]: data, FEE_CONFIG_ADDRESS: encode_fee_config(TIERS)}
+    transport = httpx.MockTransport(_rpc_handler(accounts, []))
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC)
         venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
@@ -428,19 +743,44 @@ async def test_venue_sell_sets_min_sol_output_from_slippage(load_json):
             )
         )
         plan = await venue.build(quote, Pubkey.new_unique())
-    sell = quote_sell(decode_bonding_curve(data), 10_000_000_000_000, fee_bps=100)
+    fees = PumpFees(protocol_bps=95, creator_bps=30)
+    sell = quote_sell(decode_bonding_curve(data), 10_000_000_000_000, fees)
     assert quote.out_amount_raw == sell.net_lamports
     assert quote.min_out_amount_raw == sell.net_lamports * 9_900 // 10_000
     (ix,) = plan.instructions
     assert bytes(ix.data)[:8] == SELL_DISCRIMINATOR
+    assert len(ix.accounts) == 14
     assert struct.unpack_from("<QQ", bytes(ix.data), 8) == (
         10_000_000_000_000,
         quote.min_out_amount_raw,
     )
 
 
-async def test_graduated_curve_is_rejected_with_a_jupiter_hint(load_json):
-    """A complete curve refuses the order and tells the user to trade via Jupiter."""
+async def test_legacy_layout_venue_still_builds_the_2024_instruction(load_json):
+    """layout='legacy' prices with the floor 1% fee and builds the 12-account buy."""
+    account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
+    calls: list[dict] = []
+    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, calls))
+    async with httpx.AsyncClient(transport=transport) as http:
+        config = PumpFunConfig(rpc_url=RPC, layout="legacy")
+        venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
+        quote = await venue.quote(
+            QuoteRequest(input_mint=WSOL, output_mint=account["mint"], in_amount_raw=10**9)
+        )
+        plan = await venue.build(quote, Pubkey.new_unique())
+    assert len(calls) == 1  # no FeeConfig read
+    assert quote.route.fees == LEGACY_FEES
+    assert (
+        decode_trade_instruction(
+            bytes(plan.instructions[1].data), [a.pubkey for a in plan.instructions[1].accounts]
+        ).layout
+        == "legacy"
+    )
+
+
+async def test_graduated_curve_is_rejected_naming_the_migration(load_json):
+    """A complete curve refuses the order, says the liquidity migrated to PumpSwap, and points
+    the user to Jupiter."""
     _, data = _fixture_curve(load_json, "graduated_curve")
     mint = Pubkey.new_unique()
     address = str(bonding_curve_pda(mint, PUMP_PROGRAM_ID))
@@ -448,11 +788,38 @@ async def test_graduated_curve_is_rejected_with_a_jupiter_hint(load_json):
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC)
         venue = PumpFunVenue(PumpFunClient(http, config), config)
-        with pytest.raises(OrderRejected, match=r"graduated.*Jupiter") as info:
+        with pytest.raises(OrderRejected, match=r"graduated.*migrated.*PumpSwap.*Jupiter") as info:
             await venue.quote(
                 QuoteRequest(input_mint=WSOL, output_mint=str(mint), in_amount_raw=10**9)
             )
     assert info.value.reason == "curve_complete"
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "reason"),
+    [
+        (81, b"\x01", "mayhem_fee_recipient"),
+        (
+            83,
+            bytes(Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")),
+            "unsupported_quote_mint",
+        ),
+    ],
+)
+async def test_mayhem_and_non_sol_curves_are_refused(load_json, offset, value, reason):
+    """Flags of newer curves (bytes set here on the recorded 151-byte account, whose tail is
+    zero): mayhem mode needs a reserved fee recipient; a USDC-paired curve needs buy_v2."""
+    account, data = _fixture_curve(load_json, "drained_curve_8t4tkj")
+    patched = data[:offset] + value + data[offset + len(value) :]
+    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: patched}, []))
+    async with httpx.AsyncClient(transport=transport) as http:
+        config = PumpFunConfig(rpc_url=RPC)
+        venue = PumpFunVenue(PumpFunClient(http, config), config)
+        with pytest.raises(OrderRejected) as info:
+            await venue.quote(
+                QuoteRequest(input_mint=WSOL, output_mint=account["mint"], in_amount_raw=10**9)
+            )
+    assert info.value.reason == reason
 
 
 async def test_stale_quote_rereads_the_curve_before_building(load_json):
@@ -461,6 +828,10 @@ async def test_stale_quote_rereads_the_curve_before_building(load_json):
     calls: list[dict] = []
     transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, calls))
     clock = FakeClock()
+
+    def curve_reads() -> int:
+        return sum(c["params"][0] == account["pubkey"] for c in calls)
+
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC, max_quote_age_s=2.0)
         venue = PumpFunVenue(PumpFunClient(http, config), config, clock=clock)
@@ -469,10 +840,11 @@ async def test_stale_quote_rereads_the_curve_before_building(load_json):
         )
         clock.t += 1_000_000_000
         await venue.build(quote, Pubkey.new_unique())
-        assert len(calls) == 1
+        assert curve_reads() == 1
         clock.t += 1_500_000_000
         plan = await venue.build(quote, Pubkey.new_unique())
-    assert len(calls) == 2
+    assert curve_reads() == 2
+    assert len(calls) == 3  # the FeeConfig is read once and kept
     assert plan.quote.ts_init == clock.t
 
 

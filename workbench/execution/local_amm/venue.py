@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from solders.instruction import Instruction
@@ -92,6 +92,18 @@ class LocalAmmVenue:
     async def quote(self, request: QuoteRequest) -> Quote:
         """See :class:`~workbench.ports.Venue`."""
         return self.quote_sync(request)
+
+    def out_curve(self, request: QuoteRequest) -> Callable[[int], int]:
+        """``amount_in -> out_amount_raw`` on the vaults' balances read once, now.
+
+        The router's split search evaluates it a few dozen times; each call is the same
+        integer maths as :meth:`quote_sync` without reading accounts or building a Quote.
+        """
+        mint_in, mint_out = self._sides(request.input_mint, request.output_mint)
+        r_in = self._chain.token_amount(self.pool.vault_for(mint_in))
+        r_out = self._chain.token_amount(self.pool.vault_for(mint_out))
+        fee_bps = self.pool.fee_bps
+        return lambda amount_in: amount_out(amount_in, r_in, r_out, fee_bps)
 
     def build_sync(self, quote: Quote, owner: Pubkey) -> SwapPlan:
         """The two-transfer swap for ``owner``, re-priced on current reserves.

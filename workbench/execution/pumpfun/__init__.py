@@ -1,19 +1,49 @@
 """Pump.fun adapter: bonding-curve decoding and quote math, buy/sell instructions, the venue.
 
-Modules: ``config`` (addresses, fee, layout), ``schemas`` (RPC envelope and on-chain records),
-``parse`` (pure decoding and curve math), ``instructions`` (pure builders and PDAs), ``client``
-(RPC reads only), ``venue`` (the Venue port).
+Modules: ``config`` (addresses, fees, layout), ``schemas`` (RPC envelope and on-chain records),
+``fees`` (FeeConfig tiers and fee rounding), ``parse`` (pure decoding and curve math),
+``instructions`` (pure builders, decoders and PDAs), ``client`` (RPC reads only), ``venue``
+(the Venue port).
 """
 
 from workbench.execution.pumpfun.client import PumpFunClient
-from workbench.execution.pumpfun.config import PUMP_PROGRAM_ID, PumpFunConfig
+from workbench.execution.pumpfun.config import (
+    PUMP_FEE_PROGRAM_ID,
+    PUMP_PROGRAM_ID,
+    PumpFunConfig,
+    PumpLayout,
+)
+from workbench.execution.pumpfun.fees import (
+    FEE_CONFIG_DISCRIMINATOR,
+    FeeConfig,
+    Fees,
+    FeeTier,
+    PumpFees,
+    decode_fee_config,
+    encode_fee_config,
+    fees_for_curve,
+    market_cap_lamports,
+    select_tier,
+)
 from workbench.execution.pumpfun.instructions import (
     BUY_DISCRIMINATOR,
+    CURRENT_BUY_ACCOUNTS,
+    CURRENT_SELL_ACCOUNTS,
+    LEGACY_BUY_ACCOUNTS,
+    LEGACY_SELL_ACCOUNTS,
     SELL_DISCRIMINATOR,
+    DecodedTrade,
     bonding_curve_pda,
+    bonding_curve_v2_pda,
     build_buy,
     build_sell,
     creator_vault_pda,
+    decode_trade_instruction,
+    event_authority_pda,
+    fee_config_pda,
+    global_pda,
+    global_volume_accumulator_pda,
+    user_volume_accumulator_pda,
 )
 from workbench.execution.pumpfun.parse import (
     BuyQuote,
@@ -30,24 +60,48 @@ from workbench.execution.pumpfun.venue import AccountSource, PumpFunVenue
 
 __all__ = [
     "BUY_DISCRIMINATOR",
+    "CURRENT_BUY_ACCOUNTS",
+    "CURRENT_SELL_ACCOUNTS",
+    "FEE_CONFIG_DISCRIMINATOR",
+    "LEGACY_BUY_ACCOUNTS",
+    "LEGACY_SELL_ACCOUNTS",
+    "PUMP_FEE_PROGRAM_ID",
     "PUMP_PROGRAM_ID",
     "SELL_DISCRIMINATOR",
     "AccountSource",
     "BondingCurve",
     "BuyQuote",
+    "DecodedTrade",
+    "FeeConfig",
+    "FeeTier",
+    "Fees",
+    "PumpFees",
     "PumpFunClient",
     "PumpFunConfig",
     "PumpFunVenue",
+    "PumpLayout",
     "PumpRoute",
     "SellQuote",
     "TradeEvent",
     "bonding_curve_pda",
+    "bonding_curve_v2_pda",
     "build_buy",
     "build_sell",
     "buy_cost_lamports",
     "creator_vault_pda",
     "decode_bonding_curve",
+    "decode_fee_config",
     "decode_trade_event",
+    "decode_trade_instruction",
+    "encode_fee_config",
+    "event_authority_pda",
+    "fee_config_pda",
+    "fees_for_curve",
+    "global_pda",
+    "global_volume_accumulator_pda",
+    "market_cap_lamports",
     "quote_buy",
     "quote_sell",
+    "select_tier",
+    "user_volume_accumulator_pda",
 ]

@@ -69,7 +69,10 @@ class BondingCurve(msgspec.Struct, frozen=True, kw_only=True):
     real_sol_reserves: int  # lamports
     token_total_supply: int
     complete: bool
-    creator: Pubkey | None = None  # newer accounts only (>= 81 bytes)
+    creator: Pubkey | None = None  # newer accounts only (>= 81 bytes); None when all zero
+    is_mayhem_mode: bool = False  # byte 81 when present
+    is_cashback_coin: bool = False  # byte 82 when present
+    quote_mint: Pubkey | None = None  # bytes 83..115 when present; None (default key) = SOL
 
 
 class TradeEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,3 +88,10 @@ class TradeEvent(msgspec.Struct, frozen=True, kw_only=True):
     virtual_token_reserves: int
     real_sol_reserves: int | None = None
     real_token_reserves: int | None = None
+    # fields of the creator-fee era event (None in the 2024 event, which ends at real reserves)
+    fee_recipient: Pubkey | None = None
+    fee_basis_points: int | None = None
+    fee: int | None = None  # protocol fee, lamports
+    creator: Pubkey | None = None
+    creator_fee_basis_points: int | None = None
+    creator_fee: int | None = None

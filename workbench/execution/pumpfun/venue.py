@@ -11,11 +11,13 @@ from solders.pubkey import Pubkey
 from workbench.domain import Quote, QuoteRequest, SwapPlan, TokenBalanceChange
 from workbench.errors import OrderRejected
 from workbench.execution.pumpfun.config import PumpFunConfig
+from workbench.execution.pumpfun.fees import FeeConfig, PumpFees, decode_fee_config, fees_for_curve
 from workbench.execution.pumpfun.instructions import (
     bonding_curve_pda,
     build_buy,
     build_create_user_ata,
     build_sell,
+    fee_config_pda,
 )
 from workbench.execution.pumpfun.parse import (
     VENUE,
@@ -34,6 +36,7 @@ from workbench.ports import Clock
 __all__ = ["AccountSource", "PumpFunVenue"]
 
 _BPS = 10_000
+_FEE_CONFIG_TTL_NS = 60 * 10**9  # tiers change by admin transaction, rarely
 
 
 class AccountSource(Protocol):
@@ -62,9 +65,12 @@ class PumpFunVenue:
     exact and slippage applies to the SOL side: ``max_sol_cost = in * (1 + slippage)``. A sell
     names exact tokens and a SOL floor: ``min_sol_output = out * (1 - slippage)``.
 
+    Fees (current layout) come from the Pump Fees ``FeeConfig`` account, read with the curve
+    and kept for a minute; when it cannot be read the Global flat fees in the config apply.
+
     Args:
-        accounts: reads the bonding curve account.
-        config: program addresses, fee, layout, quote age.
+        accounts: reads the bonding curve and fee config accounts.
+        config: program addresses, fees, layout, quote age.
         clock: time source for quote ages.
     """
 
@@ -76,6 +82,7 @@ class PumpFunVenue:
         self._accounts = accounts
         self._config = config
         self._clock: Clock = clock or _WallClock()
+        self._fee_config: tuple[int, FeeConfig | None] | None = None
 
     async def fetch_curve(self, mint: Pubkey) -> BondingCurve:
         """Read and decode the mint's bonding curve.
@@ -93,6 +100,35 @@ class PumpFunVenue:
                 venue=VENUE,
             )
         return decode_bonding_curve(data, source=f"bonding curve {address}")
+
+    async def fetch_fee_config(self) -> FeeConfig | None:
+        """The FeeConfig (cached for a minute), or None when the account does not exist."""
+        now = self._clock.now_ns()
+        if self._fee_config is not None and now - self._fee_config[0] < _FEE_CONFIG_TTL_NS:
+            return self._fee_config[1]
+        address = fee_config_pda(self._config.program_id, self._config.fee_program_id)
+        data = await self._accounts.fetch_account_data(address)
+        config = None if data is None else decode_fee_config(data, source=f"fee config {address}")
+        self._fee_config = (now, config)
+        return config
+
+    async def fees_for(self, curve: BondingCurve) -> PumpFees:
+        """The fees a trade on ``curve`` pays under the configured layout.
+
+        legacy: the 2024 flat protocol fee, rounded down, no creator fee. creator_vault: the
+        Global flat protocol and creator fees, rounded up. current: the FeeConfig tier of the
+        curve's market cap, rounded up (Global flat fees when the FeeConfig is missing).
+        """
+        cfg = self._config
+        if cfg.layout == "legacy":
+            return PumpFees(protocol_bps=cfg.fee_bps, creator_bps=0, round_up=False)
+        fee_config = await self.fetch_fee_config() if cfg.layout == "current" else None
+        return fees_for_curve(
+            curve,
+            fee_config=fee_config,
+            fallback_protocol_bps=cfg.fee_bps,
+            fallback_creator_bps=cfg.creator_fee_bps,
+        )
 
     async def quote(self, request: QuoteRequest) -> Quote:
         """Price a SOL -> token buy or a token -> SOL sell on the current curve.
@@ -115,9 +151,16 @@ class PumpFunVenue:
         mint_key = Pubkey.from_string(mint)
         curve = await self.fetch_curve(mint_key)
         ensure_tradable(curve, mint)
-        fee_bps, slip = self._config.fee_bps, request.slippage_bps
+        if curve.is_mayhem_mode and self._config.mayhem_fee_recipient is None:
+            raise OrderRejected(
+                f"Pump.fun curve of {mint} is in mayhem mode, whose fees go to one of Global's "
+                "reserved fee recipients; set PumpFunConfig.mayhem_fee_recipient to one of them.",
+                reason="mayhem_fee_recipient",
+                venue=VENUE,
+            )
+        fees, slip = await self.fees_for(curve), request.slippage_bps
         if side == "buy":
-            buy = quote_buy(curve, request.in_amount_raw, fee_bps)
+            buy = quote_buy(curve, request.in_amount_raw, fees)
             route = PumpRoute(
                 side="buy",
                 mint=mint_key,
@@ -125,6 +168,7 @@ class PumpFunVenue:
                 sol_limit_lamports=request.in_amount_raw * (_BPS + slip) // _BPS,
                 slippage_bps=slip,
                 curve=curve,
+                fees=fees,
             )
             return Quote(
                 venue=VENUE,
@@ -138,7 +182,7 @@ class PumpFunVenue:
                 ts_init=self._clock.now_ns(),
                 route=route,
             )
-        sell = quote_sell(curve, request.in_amount_raw, fee_bps)
+        sell = quote_sell(curve, request.in_amount_raw, fees)
         min_out = sell.net_lamports * (_BPS - slip) // _BPS
         route = PumpRoute(
             side="sell",
@@ -147,6 +191,7 @@ class PumpFunVenue:
             sol_limit_lamports=min_out,
             slippage_bps=slip,
             curve=curve,
+            fees=fees,
         )
         return Quote(
             venue=VENUE,
@@ -182,14 +227,17 @@ class PumpFunVenue:
                 )
             )
             route = self._route(quote)
-        creator = route.curve.creator
-        if self._config.layout == "creator_vault" and creator is None:
+        curve = route.curve
+        creator = curve.creator
+        if self._config.layout != "legacy" and creator is None:
             raise OrderRejected(
-                f"Bonding curve of {route.mint} has no creator field, which the creator_vault "
-                "layout needs; use layout='legacy' or extend the account first.",
+                f"Bonding curve of {route.mint} has no creator, which the {self._config.layout} "
+                "layout needs for the creator vault; the curve predates creator fees (call the "
+                "program's extend_account / set_creator first) or use layout='legacy'.",
                 reason="no_creator",
                 venue=VENUE,
             )
+        fee_recipient = self._config.mayhem_fee_recipient if curve.is_mayhem_mode else None
         if route.side == "buy":
             instructions = (
                 build_create_user_ata(owner, route.mint),
@@ -200,6 +248,7 @@ class PumpFunVenue:
                     max_sol_cost_lamports=route.sol_limit_lamports,
                     config=self._config,
                     creator=creator,
+                    fee_recipient=fee_recipient,
                 ),
             )
         else:
@@ -211,6 +260,8 @@ class PumpFunVenue:
                     min_sol_output_lamports=route.sol_limit_lamports,
                     config=self._config,
                     creator=creator,
+                    fee_recipient=fee_recipient,
+                    is_cashback_coin=curve.is_cashback_coin,
                 ),
             )
         return SwapPlan(venue=VENUE, quote=quote, instructions=instructions)
