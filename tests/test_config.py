@@ -108,3 +108,17 @@ def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(Exception, match="frozen"):
         s.profile = "live"  # type: ignore[misc]
+
+
+def test_engine_price_source_and_jito_are_settings(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live feed and Jito choice come from config like every other setting."""
+    monkeypatch.setenv("WORKBENCH_ENGINE__USE_JITO", "true")
+    cfg = tmp_path / "wb.toml"
+    cfg.write_text('[engine]\nprice_source = "pyth"\n')
+    settings = load_settings(cfg)
+    assert settings.engine.price_source == "pyth" and settings.engine.use_jito is True
+    cfg.write_text('[engine]\nprice_source = "coingecko"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert err.value.setting == "engine.price_source" and "'coingecko'" in str(err.value)

@@ -193,6 +193,8 @@ class EngineSettings(BaseModel):
         metrics_port: Prometheus /metrics and /health port.
         replay_speed: replay multiplier in paper mode (0 = as fast as possible).
         heartbeat_s: heartbeat interval.
+        price_source: live mode's price feed: jupiter (Price API v3) or pyth (Hermes).
+        use_jito: live mode: send every transaction as a Jito bundle (execution.jito_url).
     """
 
     model_config = _SECTION
@@ -202,6 +204,8 @@ class EngineSettings(BaseModel):
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     replay_speed: float = Field(default=60.0, ge=0)
     heartbeat_s: float = Field(default=5.0, gt=0)
+    price_source: Literal["jupiter", "pyth"] = "jupiter"
+    use_jito: bool = False
 
 
 class DashboardSettings(BaseModel):

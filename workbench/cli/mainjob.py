@@ -112,7 +112,8 @@ def run(
     if demo and speed is None:
         speed = 120.0  # a 5m bar every 2.5 s: trades show up on the dashboard quickly
     engine = Engine(settings, store=store, config=EngineConfig(
-        speed=speed, max_bars=bars, stop_at_end=bars is not None, metrics_port=metrics_port))
+        speed=speed, max_bars=bars, stop_at_end=bars is not None, metrics_port=metrics_port,
+        price_source=settings.engine.price_source, use_jito=settings.engine.use_jito))
     dashboard = None if no_dashboard else _start_dashboard(settings, dashboard_port)
 
     async def main() -> None:
