@@ -199,6 +199,8 @@ def reset_paper_wallet(path: Path) -> Path | None:
     Returns:
         The backup's path, or None when there was no state file.
     """
+    if not path.exists():  # nothing to do: create no directory or lock file
+        return None
     with _locked(path):
         if not path.exists():
             return None
