@@ -98,6 +98,10 @@ def test_risk_events_equity_and_job_runs(store: Store) -> None:
     L.finish_job_run(store, "r1", status="failed", error="boom", metrics={"x": 1})
     runs = L.load_job_runs(store)
     assert runs.loc[0, "status"] == "failed" and runs.loc[0, "duration_s"] >= 0
+    L.start_job_run(store, run_id="r2", job="report", params={"days": 1})
+    L.finish_job_run(store, "r2", status="succeeded")
+    assert list(L.load_job_runs(store, status="failed")["run_id"]) == ["r1"]
+    assert list(L.load_job_runs(store, status="succeeded")["run_id"]) == ["r2"]
 
 
 def test_model_registry_versions_and_promotion(store: Store) -> None:

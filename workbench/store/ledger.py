@@ -446,13 +446,16 @@ def finish_job_run(store: Store, run_id: str, *, status: str, error: str | None 
             metrics=dict(metrics) if metrics is not None else None))
 
 
-def load_job_runs(store: Store, *, job: str | None = None, limit: int = 200) -> pd.DataFrame:
-    """Job runs, newest first."""
+def load_job_runs(store: Store, *, job: str | None = None, status: str | None = None,
+                  limit: int = 200) -> pd.DataFrame:
+    """Job runs, newest first; ``status`` picks e.g. only ``failed`` runs."""
     cols = ["run_id", "job", "status", "params", "started", "finished", "duration_s", "error",
             "notebook_path", "metrics", "attempt"]
     q = select(*[getattr(JobRun, c) for c in cols]).order_by(JobRun.started.desc()).limit(limit)
     if job is not None:
         q = q.where(JobRun.job == job)
+    if status is not None:
+        q = q.where(JobRun.status == status)
     with store.engine.connect() as conn:
         frame = _frame(conn.execute(q), cols)
     return _ts_cols(frame, "started", "finished")
