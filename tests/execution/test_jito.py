@@ -234,28 +234,58 @@ class AdvancingChain:
 
 class LiteSVMBlockEngine:
     """A block engine that lands each bundle's transactions on LiteSVM, except every send of
-    the first ``drop`` distinct transactions (as when their tip keeps losing the auction)."""
+    the first ``drop`` distinct transactions (as when their tip keeps losing the auction) and
+    the first ``drop_sends`` sends (one lost auction)."""
 
-    def __init__(self, chain, drop=0):
-        self.chain, self.drop = chain, drop
+    def __init__(self, chain, drop=0, drop_sends=0):
+        self.chain, self.drop, self.drop_sends = chain, drop, drop_sends
         self.bundles = []
         self.dropped = set()
+        self.ids = {}  # bundle id -> its transactions
+        self.status_polls = []
 
     def __call__(self, request):
         body = json.loads(request.content)
         if body["method"] == "getTipAccounts":
             return httpx.Response(200, json=BUILT["getTipAccounts_response"])
+        if body["method"] == "getBundleStatuses":
+            self.status_polls.append(body["params"][0])
+            return httpx.Response(200, json=bundle_statuses_answer(
+                self.chain, {i: self.ids[i] for i in body["params"][0]}, body["id"]))
         assert body["method"] == "sendBundle"
         txs = [VersionedTransaction.from_bytes(base64.b64decode(x)) for x in body["params"][0]]
         self.bundles.append(txs)
         first = txs[0].signatures[0]
         if len(self.dropped) < self.drop:
             self.dropped.add(first)
-        if first not in self.dropped:
+        if first not in self.dropped and len(self.bundles) > self.drop_sends:
             for tx in txs:
                 self.chain.send_sync(tx)
+        bundle_id = f"bundle-{len(self.bundles)}"
+        self.ids[bundle_id] = txs
         return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"],
-                                         "result": f"bundle-{len(self.bundles)}"})
+                                         "result": bundle_id})
+
+
+def bundle_statuses_answer(chain, bundles, request_id):
+    """``getBundleStatuses`` in the recorded shapes: Jito's documented example with this
+    bundle's id, signatures and slot when its transactions landed on ``chain``; QuickNode's
+    recorded empty answer when none did."""
+    value = []
+    for bundle_id, txs in bundles.items():
+        landed = [chain.landed(t.signatures[0]) for t in txs]
+        if all(landed):
+            row = dict(REC["getBundleStatuses_response"]["result"]["value"][0])
+            row.update(bundle_id=bundle_id, transactions=[str(t.signatures[0]) for t in txs],
+                       slot=landed[0].slot)
+            value.append(row)
+    if not value:
+        body = {k: v for k, v in REC["getBundleStatuses_empty_response_quicknode_docs"].items()
+                if not k.startswith("_")}
+    else:
+        body = json.loads(json.dumps(REC["getBundleStatuses_response"]))
+        body["result"]["value"] = value
+    return dict(body, id=request_id)
 
 
 def _tip_balances(pm):
@@ -329,7 +359,7 @@ async def test_untipped_transaction_gets_a_tip_transaction(mock):
     pm = paper_market(("150",))
     for t in TIPS:
         pm.chain.airdrop(t, 10**9)
-    engine = LiteSVMBlockEngine(pm.chain)
+    engine = LiteSVMBlockEngine(pm.chain, drop_sends=1)  # the first send does not land
     mock.post(BUNDLES).mock(side_effect=engine)
     payer = pm.chain.funded_keypair(10**9)
     async with httpx.AsyncClient() as http:
@@ -346,9 +376,15 @@ async def test_untipped_transaction_gets_a_tip_transaction(mock):
         sender = JitoSender(client, TipPolicy(cap_lamports=10**6), tip_payer=payer)
         sender.tip_accounts = TIPS
         await sender(tx)
+        assert await sender.bundle_status(tx.signatures[0]) is None  # not landed
         await sender(tx)  # a re-send carries the very same tip transaction
+        landed = await sender.bundle_status(tx.signatures[0])
+        await sender(tx)  # landed: polled, not sent again
     assert len(engine.bundles) == 2
     assert [bytes(t) for t in engine.bundles[0]] == [bytes(t) for t in engine.bundles[1]]
+    assert landed.transactions == tuple(t.signatures[0] for t in engine.bundles[1])
+    assert sender.statuses[tx.signatures[0]] == landed and landed.ok
+    assert engine.status_polls == [["bundle-1"], ["bundle-1"], ["bundle-2"], ["bundle-2"]]
     main, tip_tx = engine.bundles[0]
     assert tip_paid_lamports(tip_tx.message, TIPS) == JITO_MIN_TIP_LAMPORTS
     assert pm.chain.landed(main.signatures[0]).ok and pm.chain.landed(tip_tx.signatures[0]).ok

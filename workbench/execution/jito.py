@@ -481,7 +481,8 @@ class JitoSender:
 
     Use as ``Executor(chain, wallet, router, sender=jito)``: the executor then adds
     :meth:`tail_instructions` (the tip) to each transaction it builds, sends through
-    :meth:`__call__`, and reports the outcome through :meth:`on_landed` / :meth:`on_expired`.
+    :meth:`__call__` (a re-broadcast polls ``getBundleStatuses`` first), and reports the
+    outcome through :meth:`on_landed` / :meth:`on_expired`.
 
     Args:
         client: the :class:`JitoClient`.
@@ -500,6 +501,7 @@ class JitoSender:
         self.tip_accounts: list[Pubkey] = []
         self.floor: TipFloor | None = None
         self.bundle_ids: dict[Signature, str] = {}
+        self.statuses: dict[Signature, BundleStatus] = {}  # as getBundleStatuses reported
         self._tip_txs: dict[Signature, VersionedTransaction] = {}
         self._tips: dict[Signature, int] = {}
 
@@ -548,10 +550,42 @@ class JitoSender:
         return [tx, tip_tx]
 
     async def __call__(self, tx: VersionedTransaction) -> str:
-        """Send ``tx`` as a bundle (with a tip transaction when it has no tip)."""
+        """Send ``tx`` as a bundle (with a tip transaction when it has no tip).
+
+        A re-broadcast (the executor re-sends until the transaction lands or expires) first
+        polls ``getBundleStatuses`` for the bundle already sent: once the engine reports it
+        landed, sending it again could change nothing and would spend the block engine's
+        rate limit (1 request/s by default). Otherwise the very same bundle (same bytes, same
+        tip transaction) is sent again; nothing is ever re-signed here.
+        """
+        sig = tx.signatures[0]
+        sent = self.bundle_ids.get(sig)
+        if sent is not None and await self._landed_on_engine(sig, sent):
+            return sent
         bundle_id = await self.client.send_bundle(self._bundle_for(tx))
-        self.bundle_ids[tx.signatures[0]] = bundle_id
+        self.bundle_ids[sig] = bundle_id
         return bundle_id
+
+    async def bundle_status(self, signature: Signature) -> BundleStatus | None:
+        """``getBundleStatuses`` for the bundle sent with ``signature``; None until it lands
+        (or when nothing was sent for it)."""
+        bundle_id = self.bundle_ids.get(signature)
+        if bundle_id is None:
+            return None
+        found = [s for s in await self.client.bundle_statuses([bundle_id])
+                 if s.bundle_id == bundle_id]
+        if found:
+            self.statuses[signature] = found[0]
+        return found[0] if found else None
+
+    async def _landed_on_engine(self, signature: Signature, bundle_id: str) -> bool:
+        try:
+            status = await self.bundle_status(signature)
+        except (TemporaryVenueError, SchemaError) as exc:
+            log.info("jito getBundleStatuses for %s failed (%s); re-sending the bundle",
+                     bundle_id, exc)
+            return False
+        return status is not None
 
     async def send_bundle(self, txs: Sequence[VersionedTransaction]) -> str:
         """Send up to 5 signed transactions (one of them paying the tip) as one bundle."""
