@@ -4,6 +4,7 @@ published mainnet addresses; User decoding against the documented layout (no rec
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 
@@ -14,23 +15,30 @@ from workbench.domain import Quote, QuoteRequest
 from workbench.errors import ConfigError, OrderRejected, SchemaError
 from workbench.execution.drift import (
     DRIFT_PROGRAM_ID,
+    ORDER_ACTION_RECORD_DISCRIMINATOR,
     PLACE_PERP_ORDER_DISCRIMINATOR,
     DriftConfig,
     DriftPerpMarket,
     DriftVenue,
     MarketType,
+    OrderAction,
     OrderParams,
     OrderType,
     PositionDirection,
     PostOnlyParam,
     build_place_perp_order,
+    decode_order_action_record,
     decode_perp_positions,
     decode_spot_positions,
     decode_user_authority,
     encode_order_params,
+    fills_for_user,
+    order_action_records,
     perp_market_oracle,
     perp_market_pda,
+    placed_order_ids,
     position_change,
+    reconcile_fills,
     spot_market_pda,
     state_pda,
     user_pda,
@@ -322,3 +330,232 @@ async def test_foreign_quote_is_refused():
     )
     with pytest.raises(OrderRejected, match="venue 'jupiter'"):
         await venue.build(foreign, Pubkey.new_unique())
+
+
+# --- fills from OrderActionRecord events -------------------------------------------------------
+# No Drift transaction or log is recorded in /work/shared/fixtures (grep for the program id finds
+# none). The event bytes below are BUILT in the test, field by field, from the layout of
+# drift-labs/protocol-v2 programs/drift/src/state/events.rs (OrderActionRecord), independently of
+# the decoder; the log lines around them follow the runtime's "Program <id> invoke [n]" format.
+
+OAR_DISC = hashlib.sha256(b"event:OrderActionRecord").digest()[:8]
+PROGRAM = str(DRIFT_PROGRAM_ID)
+
+
+def _opt(fmt: str, value) -> bytes:
+    if value is None:
+        return b"\x00"
+    if fmt == "key":
+        return b"\x01" + bytes(value)
+    return b"\x01" + struct.pack("<" + fmt, value)
+
+
+def _event(*, newest: bool = True, **kw) -> bytes:
+    """OrderActionRecord bytes in declaration order; unspecified options are None."""
+    f = {
+        "ts": 1_764_000_000,
+        "action": 2,
+        "explanation": 6,
+        "market_index": 0,
+        "market_type": 1,
+        "oracle_price": 150_000_000,
+    } | kw
+    out = OAR_DISC + struct.pack(
+        "<qBBHB", f["ts"], f["action"], f["explanation"], f["market_index"], f["market_type"]
+    )
+    for name, fmt in [
+        ("filler", "key"),
+        ("filler_reward", "Q"),
+        ("fill_record_id", "Q"),
+        ("base", "Q"),
+        ("quote", "Q"),
+        ("taker_fee", "Q"),
+        ("maker_fee", "q"),
+        ("referrer_reward", "I"),
+        ("surplus", "q"),
+        ("spot_fee", "Q"),
+    ]:
+        out += _opt(fmt, f.get(name))
+    for side in ("taker", "maker"):
+        out += _opt("key", f.get(side))
+        out += _opt("I", f.get(f"{side}_order_id"))
+        out += _opt("B", f.get(f"{side}_direction"))
+        out += _opt("Q", f.get(f"{side}_order_base"))
+        out += _opt("Q", f.get(f"{side}_cum_base"))
+        out += _opt("Q", f.get(f"{side}_cum_quote"))
+    out += struct.pack("<q", f["oracle_price"])
+    if newest:  # bit_flags, four existing-position options, trigger price, builder idx and fee
+        out += bytes([f.get("bit_flags", 0)])
+        out += _opt("Q", f.get("taker_existing_quote")) + b"\x00" * 3
+        out += _opt("Q", f.get("trigger_price")) + _opt("B", None) + _opt("Q", f.get("builder_fee"))
+    return out
+
+
+def _data(event: bytes) -> str:
+    return "Program data: " + base64.b64encode(event).decode()
+
+
+OWNER = Pubkey.new_unique()
+USER = user_pda(OWNER, 0, DRIFT_PROGRAM_ID)
+MAKER = Pubkey.new_unique()
+FILLER = Pubkey.new_unique()
+
+PLACE = _event(
+    action=0,
+    explanation=0,
+    taker=USER,
+    taker_order_id=41,
+    taker_direction=0,
+    taker_order_base=1_000_000_000,
+    taker_cum_base=0,
+    taker_cum_quote=0,
+)
+TAKER_FILL = _event(
+    filler=FILLER,
+    filler_reward=10_000,
+    fill_record_id=9_001,
+    base=1_000_000_000,
+    quote=150_200_000,
+    taker_fee=52_570,
+    maker_fee=-3_000,
+    surplus=0,
+    taker=USER,
+    taker_order_id=41,
+    taker_direction=0,
+    taker_order_base=1_000_000_000,
+    taker_cum_base=1_000_000_000,
+    taker_cum_quote=150_200_000,
+    maker=MAKER,
+    maker_order_id=7,
+    maker_direction=1,
+    maker_order_base=5_000_000_000,
+    maker_cum_base=1_000_000_000,
+    maker_cum_quote=150_200_000,
+    explanation=8,
+    taker_existing_quote=12_345,
+    builder_fee=100,
+)
+
+
+def _logs(*events: bytes, foreign: bytes | None = None) -> list[str]:
+    lines = [
+        "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+        "Program ComputeBudget111111111111111111111111111111 success",
+        f"Program {PROGRAM} invoke [1]",
+        "Program log: Instruction: PlaceAndTakePerpOrder",
+        *(_data(e) for e in events),
+    ]
+    if foreign is not None:  # another program, invoked by Drift, logging the same bytes
+        other = str(Pubkey.new_unique())
+        lines += [f"Program {other} invoke [2]", _data(foreign), f"Program {other} success"]
+    lines += [
+        f"Program {PROGRAM} consumed 210000 of 400000 compute units",
+        f"Program {PROGRAM} success",
+    ]
+    return lines
+
+
+def test_event_discriminator_is_the_anchor_hash():
+    """sha256("event:OrderActionRecord")[:8], as generated Drift clients publish it."""
+    assert list(ORDER_ACTION_RECORD_DISCRIMINATOR) == [224, 52, 67, 71, 194, 237, 109, 1]
+
+
+def test_fill_record_decodes_every_field_from_the_layout():
+    """A matched fill: amounts, fees (maker rebate negative), ids, taker/maker, directions."""
+    r = decode_order_action_record(TAKER_FILL)
+    assert (r.action, r.action_explanation) == (OrderAction.FILL, 8)
+    assert (r.market_index, r.market_type) == (0, MarketType.PERP)
+    assert (r.filler, r.filler_reward, r.fill_record_id) == (FILLER, 10_000, 9_001)
+    assert (r.base_asset_amount_filled, r.quote_asset_amount_filled) == (10**9, 150_200_000)
+    assert (r.taker_fee, r.maker_fee, r.referrer_reward) == (52_570, -3_000, None)
+    assert (r.taker, r.taker_order_id, r.taker_order_direction) == (USER, 41, 0)
+    assert (r.maker, r.maker_order_id, r.maker_order_direction) == (MAKER, 7, 1)
+    assert r.maker_order_cumulative_quote_asset_amount_filled == 150_200_000
+    assert (r.oracle_price, r.bit_flags, r.builder_fee) == (150_000_000, 0, 100)
+
+
+def test_older_events_without_the_appended_fields_decode():
+    """Records of programs that ended at oracle_price still decode; newer fields are None."""
+    r = decode_order_action_record(
+        _event(newest=False, base=5, quote=6, taker=USER, taker_order_id=1, taker_direction=1)
+    )
+    assert (r.base_asset_amount_filled, r.oracle_price, r.bit_flags) == (5, 150_000_000, None)
+
+
+def test_truncated_event_names_the_field_and_other_events_are_skipped():
+    """Cutting inside the taker key is a SchemaError naming it; another event is None."""
+    cut = TAKER_FILL[: TAKER_FILL.index(bytes(USER)) + 10]
+    with pytest.raises(SchemaError, match="'taker'"):
+        decode_order_action_record(cut)
+    assert decode_order_action_record(hashlib.sha256(b"event:OrderRecord").digest()[:8]) is None
+
+
+def test_records_come_only_from_the_drift_frame_of_the_logs():
+    """Place and Fill are read in order; a CPI'd program's identical bytes are not Drift's."""
+    logs = _logs(PLACE, TAKER_FILL, foreign=TAKER_FILL)
+    records = order_action_records(logs, DRIFT_PROGRAM_ID)
+    assert [r.action for r in records] == [OrderAction.PLACE, OrderAction.FILL]
+    assert len(order_action_records(logs)) == 3  # without a program filter every frame counts
+    assert placed_order_ids(records, USER) == [41]
+
+
+def test_fills_from_the_users_side_as_taker_and_as_maker():
+    """The taker pays its fee; the same record seen by the maker is a short with a rebate."""
+    records = order_action_records(_logs(TAKER_FILL), DRIFT_PROGRAM_ID)
+    (taker,) = fills_for_user(records, USER)
+    assert (taker.role, taker.direction, taker.order_id) == ("taker", PositionDirection.LONG, 41)
+    assert (taker.base_delta, taker.quote_delta) == (10**9, -150_200_000 - 52_570)
+    (maker,) = fills_for_user(records, MAKER)
+    assert (maker.role, maker.direction, maker.fee) == ("maker", PositionDirection.SHORT, -3_000)
+    assert (maker.base_delta, maker.quote_delta) == (-(10**9), 150_200_000 + 3_000)
+    assert fills_for_user(order_action_records(_logs(PLACE)), USER) == []
+
+
+async def test_venue_parse_logs_gives_the_quotes_amounts():
+    """Long: in = notional + fee (USDC), out = base; short: in = base, out = notional - fee;
+    a transaction that only placed the order parses to (0, 0)."""
+    venue = DriftVenue(FakeAccounts({}), _config(), _price)
+    long_quote = await venue.quote(
+        QuoteRequest(input_mint=USDC, output_mint="drift-perp:SOL-PERP", in_amount_raw=151_500_000)
+    )
+    assert venue.parse_logs(long_quote, _logs(PLACE, TAKER_FILL), OWNER) == (
+        150_200_000 + 52_570,
+        10**9,
+    )
+    assert venue.parse_logs(long_quote, _logs(PLACE), OWNER) == (0, 0)
+    short_fill = _event(
+        base=2 * 10**9,
+        quote=299_000_000,
+        taker_fee=104_650,
+        taker=USER,
+        taker_order_id=42,
+        taker_direction=1,
+    )
+    short_quote = await venue.quote(
+        QuoteRequest(input_mint="drift-perp:SOL-PERP", output_mint=USDC, in_amount_raw=2 * 10**9)
+    )
+    assert venue.parse_logs(short_quote, _logs(short_fill), OWNER) == (
+        2 * 10**9,
+        299_000_000 - 104_650,
+    )
+    other_market = _event(market_index=2, base=1, quote=1, taker=USER, taker_direction=0)
+    assert venue.parse_logs(long_quote, _logs(other_market), OWNER) == (0, 0)
+
+
+def test_event_fills_reconcile_with_position_snapshots():
+    """The position-snapshot path cross-checks the events: base and quote (with fee) agree;
+    a snapshot that moved differently is reported, not hidden."""
+    records = order_action_records(_logs(TAKER_FILL), DRIFT_PROGRAM_ID)
+    fills = fills_for_user(records, USER)
+    before = decode_perp_positions(_user_bytes(OWNER, [(0, 500_000_000, -75_000_000)], []))
+    after = decode_perp_positions(
+        _user_bytes(OWNER, [(0, 1_500_000_000, -75_000_000 - 150_200_000 - 52_570)], [])
+    )
+    check = reconcile_fills(fills, before, after, 0)
+    assert check.matches and (check.fills_base, check.position_base) == (10**9, 10**9)
+    funding = decode_perp_positions(
+        _user_bytes(OWNER, [(0, 1_500_000_000, -75_000_000 - 150_200_000 - 52_570 - 900)], [])
+    )
+    assert reconcile_fills(fills, before, funding, 0).base_matches
+    assert not reconcile_fills(fills, before, funding, 0).matches
+    assert not reconcile_fills(fills, before, before, 0).base_matches

@@ -432,7 +432,8 @@ async def _ultra_plan(http, clock):
     """An Ultra venue and the plan it builds for 1 USDC -> SOL for the taker."""
     venue = make_venue(http, clock, mode="ultra")
     quote = await venue.quote(
-        QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000))
+        QuoteRequest(input_mint=USDC, output_mint=SOL, in_amount_raw=1_000_000)
+    )
     return venue, await venue.build(quote, TAKER)
 
 

@@ -4,8 +4,10 @@ Perps fit the swap-shaped port with a naming convention: a ``QuoteRequest`` betw
 mint (USDC) and ``drift-perp:<SYMBOL>`` is a market order. USDC -> perp opens/increases a long
 for ``in_amount_raw`` USDC (1e6) of notional; perp -> USDC shorts ``in_amount_raw`` base units
 (1e9). The quote's limit price is the oracle price moved by the slippage; Drift's auction then
-fills at or better than it. A perp fill moves no tokens, so ``parse`` returns (0, 0) and fills are
-read from the User account (``fetch_positions`` + ``parse.position_change``).
+fills at or better than it. A perp fill moves no tokens, so ``parse`` (balance changes) returns
+(0, 0); fills are read from the confirmed transaction's ``OrderActionRecord`` events
+(``parse_logs``), and the User account's positions (``fetch_positions`` +
+``events.reconcile_fills``) cross-check them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from solders.pubkey import Pubkey
 from workbench.domain import Quote, QuoteRequest, SwapPlan, TokenBalanceChange
 from workbench.errors import BadPriceError, OrderRejected
 from workbench.execution.drift.config import DriftConfig, DriftPerpMarket
+from workbench.execution.drift.events import DriftFill, fills_for_user, order_action_records
 from workbench.execution.drift.instructions import build_place_perp_order, user_pda
 from workbench.execution.drift.parse import decode_perp_positions, decode_spot_positions
 from workbench.execution.drift.schemas import (
@@ -232,5 +235,33 @@ class DriftVenue:
         return SwapPlan(venue=VENUE, quote=quote, instructions=(ix,))
 
     def parse(self, quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
-        """(0, 0): placing a perp order moves no tokens; read fills from the User account."""
+        """(0, 0): a perp fill moves no tokens; use ``parse_logs`` with the transaction's logs."""
         return 0, 0
+
+    def fills(self, logs: Sequence[str], owner: Pubkey) -> list[DriftFill]:
+        """The owner's fills (as taker or maker) in a confirmed transaction's log messages."""
+        user = user_pda(owner, self._config.sub_account_id, self._config.program_id)
+        return fills_for_user(order_action_records(logs, self._config.program_id), user)
+
+    def parse_logs(self, quote: Quote, logs: Sequence[str], owner: Pubkey) -> tuple[int, int]:
+        """(in_amount_raw, out_amount_raw) of ``quote``'s market filled in this transaction.
+
+        In the quote's units: a long spends USDC (notional plus fee, 1e6) and gets base (1e9);
+        a short spends base and gets USDC (notional less fee). (0, 0) when the order was only
+        placed: a market order's auction is usually filled by a keeper in a later transaction,
+        whose logs give the fills the same way.
+        """
+        route = quote.route
+        if not isinstance(route, DriftRoute):
+            raise OrderRejected(
+                f"A quote from venue {quote.venue!r} cannot be parsed by Drift.",
+                reason="foreign_quote",
+                venue=VENUE,
+            )
+        mine = [f for f in self.fills(logs, owner) if f.market_index == route.market.market_index]
+        base = sum(f.base_asset_amount for f in mine)
+        notional = sum(f.quote_asset_amount for f in mine)
+        fees = sum(f.fee for f in mine)
+        if route.direction is PositionDirection.LONG:
+            return notional + fees, base
+        return base, notional - fees
