@@ -149,17 +149,18 @@ class DashboardServer:
     _loop: asyncio.AbstractEventLoop | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
     _feed: Any = None
-    _restore_auth: Any = False
+    _restore_auth: dict[str, Any] = field(default_factory=dict)
 
     def stop(self) -> None:
         """Stop serving (and join the thread when threaded)."""
         if self._feed is not None:
             self._feed.stop()
-        if self._restore_auth is not False:
+        if self._restore_auth:
             import panel as pn
 
-            pn.config.authorize_callback = self._restore_auth
-            self._restore_auth = False
+            for name, value in self._restore_auth.items():
+                setattr(pn.config, name, value)
+            self._restore_auth = {}
         if self._loop is not None and self._loop.is_running():
             def _stop() -> None:
                 with contextlib.suppress(AssertionError):
@@ -197,17 +198,22 @@ def _server_kwargs(settings: Settings, oauth: OAuthConfig | None) -> dict[str, A
     return {"auth_provider": make_auth_provider(users), "cookie_secret": cookie_secret}
 
 
-def _set_oauth_authorization(oauth: OAuthConfig | None) -> Any:
+_OAUTH_CONFIG = ("authorize_callback", "oauth_provider", "oauth_key", "oauth_secret",
+                 "oauth_redirect_uri", "oauth_jwt_user", "oauth_extra_params")
+
+
+def _set_oauth_authorization(oauth: OAuthConfig) -> dict[str, Any]:
     """Let only ``oauth.users`` in (Panel's process-wide ``authorize_callback``, checked for
-    the page, the autoload script and each session); returns the previous callback."""
+    the page, the autoload script and each session); returns Panel's OAuth settings as they
+    were, for :meth:`DashboardServer.stop` to put back."""
     import panel as pn
 
-    previous = pn.config.authorize_callback
-    if oauth is not None:
-        def authorize(user_info: dict[str, Any] | None) -> bool:
-            return oauth.is_allowed(str((user_info or {}).get(oauth.user_key) or ""))
+    previous = {name: getattr(pn.config, name) for name in _OAUTH_CONFIG}
 
-        pn.config.authorize_callback = authorize
+    def authorize(user_info: dict[str, Any] | None) -> bool:
+        return oauth.is_allowed(str((user_info or {}).get(oauth.user_key) or ""))
+
+    pn.config.authorize_callback = authorize
     return previous
 
 
