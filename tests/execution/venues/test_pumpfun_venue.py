@@ -665,6 +665,10 @@ def _fixture_curve(load_json, name: str) -> tuple[dict, bytes]:
 
 
 FEE_CONFIG_ADDRESS = str(fee_config_pda(PUMP_PROGRAM_ID, PUMP_FEE_PROGRAM_ID))
+# Mint accounts are not recorded: an SPL Token mint is 82 bytes (Mint::LEN); a Token-2022 mint
+# with extensions is longer. Only the length matters to the venue, so the bytes are zero.
+SPL_MINT = bytes(82)
+TOKEN_2022_MINT = bytes(234)
 
 
 async def test_venue_quotes_and_builds_a_buy_from_the_curve_account(load_json):
@@ -672,7 +676,11 @@ async def test_venue_quotes_and_builds_a_buy_from_the_curve_account(load_json):
     tier's protocol + creator fees, and builds ATA + the 16-account buy."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
     calls: list[dict] = []
-    accounts = {account["pubkey"]: data, FEE_CONFIG_ADDRESS: encode_fee_config(TIERS)}
+    accounts = {
+        account["pubkey"]: data,
+        FEE_CONFIG_ADDRESS: encode_fee_config(TIERS),
+        account["mint"]: SPL_MINT,
+    }
     transport = httpx.MockTransport(_rpc_handler(accounts, calls))
     owner = Pubkey.new_unique()
     async with httpx.AsyncClient(transport=transport) as http:
@@ -716,7 +724,8 @@ async def test_venue_quotes_and_builds_a_buy_from_the_curve_account(load_json):
 async def test_venue_without_fee_config_uses_global_flat_fees(load_json):
     """When the FeeConfig account is missing, Global's flat protocol + creator fees apply."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
-    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, []))
+    accounts = {account["pubkey"]: data, account["mint"]: SPL_MINT}
+    transport = httpx.MockTransport(_rpc_handler(accounts, []))
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC, fee_bps=95, creator_fee_bps=5)
         venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
@@ -729,7 +738,11 @@ async def test_venue_without_fee_config_uses_global_flat_fees(load_json):
 async def test_venue_sell_sets_min_sol_output_from_slippage(load_json):
     """token -> SOL: out is net of both fees, and min_sol_output is out less slippage."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
-    accounts = {account["pubkey"]: data, FEE_CONFIG_ADDRESS: encode_fee_config(TIERS)}
+    accounts = {
+        account["pubkey"]: data,
+        FEE_CONFIG_ADDRESS: encode_fee_config(TIERS),
+        account["mint"]: SPL_MINT,
+    }
     transport = httpx.MockTransport(_rpc_handler(accounts, []))
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC)
@@ -760,7 +773,8 @@ async def test_legacy_layout_venue_still_builds_the_2024_instruction(load_json):
     """layout='legacy' prices with the floor 1% fee and builds the 12-account buy."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
     calls: list[dict] = []
-    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, calls))
+    accounts = {account["pubkey"]: data, account["mint"]: SPL_MINT}
+    transport = httpx.MockTransport(_rpc_handler(accounts, calls))
     async with httpx.AsyncClient(transport=transport) as http:
         config = PumpFunConfig(rpc_url=RPC, layout="legacy")
         venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
@@ -768,7 +782,7 @@ async def test_legacy_layout_venue_still_builds_the_2024_instruction(load_json):
             QuoteRequest(input_mint=WSOL, output_mint=account["mint"], in_amount_raw=10**9)
         )
         plan = await venue.build(quote, Pubkey.new_unique())
-    assert len(calls) == 1  # no FeeConfig read
+    assert [c["params"][0] for c in calls] == [account["pubkey"], account["mint"]]  # no FeeConfig
     assert quote.route.fees == LEGACY_FEES
     assert (
         decode_trade_instruction(
@@ -822,11 +836,40 @@ async def test_mayhem_and_non_sol_curves_are_refused(load_json, offset, value, r
     assert info.value.reason == reason
 
 
+async def test_token_2022_mint_gets_token_2022_accounts(load_json):
+    """A create_v2 coin (Token-2022 mint with extensions): the ATAs and the token program
+    account use Token-2022; a missing mint is refused."""
+    account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
+    accounts = {account["pubkey"]: data, account["mint"]: TOKEN_2022_MINT}
+    transport = httpx.MockTransport(_rpc_handler(accounts, []))
+    owner = Pubkey.new_unique()
+    t22 = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+    async with httpx.AsyncClient(transport=transport) as http:
+        config = PumpFunConfig(rpc_url=RPC)
+        venue = PumpFunVenue(PumpFunClient(http, config), config, clock=FakeClock())
+        quote = await venue.quote(
+            QuoteRequest(input_mint=WSOL, output_mint=account["mint"], in_amount_raw=10**9)
+        )
+        ata, buy = (await venue.build(quote, owner)).instructions
+        mint = Pubkey.from_string(account["mint"])
+        user_ata = Pubkey.find_program_address(
+            [bytes(owner), bytes(t22), bytes(mint)],
+            Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"),
+        )[0]
+        named = decode_trade_instruction(bytes(buy.data), [a.pubkey for a in buy.accounts]).accounts
+        assert named["token_program"] == str(t22)
+        assert named["associated_user"] == str(user_ata) == str(ata.accounts[1].pubkey)
+        with pytest.raises(OrderRejected, match="does not exist") as info:
+            await venue.token_program_of(Pubkey.new_unique())
+    assert info.value.reason == "no_mint"
+
+
 async def test_stale_quote_rereads_the_curve_before_building(load_json):
     """An old quote is re-priced on a fresh read of the curve before building."""
     account, data = _fixture_curve(load_json, "fresh_curve_5WXUxY")
     calls: list[dict] = []
-    transport = httpx.MockTransport(_rpc_handler({account["pubkey"]: data}, calls))
+    accounts = {account["pubkey"]: data, account["mint"]: SPL_MINT}
+    transport = httpx.MockTransport(_rpc_handler(accounts, calls))
     clock = FakeClock()
 
     def curve_reads() -> int:
@@ -844,7 +887,7 @@ async def test_stale_quote_rereads_the_curve_before_building(load_json):
         clock.t += 1_500_000_000
         plan = await venue.build(quote, Pubkey.new_unique())
     assert curve_reads() == 2
-    assert len(calls) == 3  # the FeeConfig is read once and kept
+    assert len(calls) == 4  # the FeeConfig and the mint's token program are read once and kept
     assert plan.quote.ts_init == clock.t
 
 

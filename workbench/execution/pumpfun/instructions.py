@@ -65,6 +65,7 @@ __all__ = [
     "RENT_SYSVAR_ID",
     "SELL_DISCRIMINATOR",
     "SYSTEM_PROGRAM_ID",
+    "TOKEN_2022_PROGRAM_ID",
     "TOKEN_PROGRAM_ID",
     "DecodedTrade",
     "bonding_curve_pda",
@@ -85,6 +86,7 @@ BUY_DISCRIMINATOR = hashlib.sha256(b"global:buy").digest()[:8]
 SELL_DISCRIMINATOR = hashlib.sha256(b"global:sell").digest()[:8]
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+TOKEN_2022_PROGRAM_ID = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 ASSOCIATED_TOKEN_PROGRAM_ID = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
 RENT_SYSVAR_ID = Pubkey.from_string("SysvarRent111111111111111111111111111111111")
 _ARGS = struct.Struct("<QQ")

@@ -295,6 +295,7 @@ class PumpRoute:
         slippage_bps: the slippage the limit was made with (for re-quoting).
         curve: the snapshot the quote was priced on.
         fees: the fees the quote was priced with.
+        token_program: the mint's token program (SPL Token or Token-2022).
     """
 
     side: Literal["buy", "sell"]
@@ -304,3 +305,4 @@ class PumpRoute:
     slippage_bps: int
     curve: BondingCurve
     fees: PumpFees
+    token_program: Pubkey

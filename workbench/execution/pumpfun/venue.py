@@ -13,6 +13,8 @@ from workbench.errors import OrderRejected
 from workbench.execution.pumpfun.config import PumpFunConfig
 from workbench.execution.pumpfun.fees import FeeConfig, PumpFees, decode_fee_config, fees_for_curve
 from workbench.execution.pumpfun.instructions import (
+    TOKEN_2022_PROGRAM_ID,
+    TOKEN_PROGRAM_ID,
     bonding_curve_pda,
     build_buy,
     build_create_user_ata,
@@ -37,6 +39,7 @@ __all__ = ["AccountSource", "PumpFunVenue"]
 
 _BPS = 10_000
 _FEE_CONFIG_TTL_NS = 60 * 10**9  # tiers change by admin transaction, rarely
+_SPL_MINT_LEN = 82  # spl_token::state::Mint::LEN; Token-2022 mints with extensions are longer
 
 
 class AccountSource(Protocol):
@@ -83,6 +86,7 @@ class PumpFunVenue:
         self._config = config
         self._clock: Clock = clock or _WallClock()
         self._fee_config: tuple[int, FeeConfig | None] | None = None
+        self._token_programs: dict[Pubkey, Pubkey] = {}
 
     async def fetch_curve(self, mint: Pubkey) -> BondingCurve:
         """Read and decode the mint's bonding curve.
@@ -100,6 +104,31 @@ class PumpFunVenue:
                 venue=VENUE,
             )
         return decode_bonding_curve(data, source=f"bonding curve {address}")
+
+    async def token_program_of(self, mint: Pubkey) -> Pubkey:
+        """The mint's token program (cached: it never changes).
+
+        Coins created by ``create_v2`` are Token-2022 mints with metadata extensions, whose
+        data is longer than an SPL Token mint's 82 bytes; the reader returns data only, so the
+        length decides. A Token-2022 mint without extensions (82 bytes) would be taken for SPL
+        Token and the program would refuse the token accounts.
+
+        Raises:
+            OrderRejected: the mint does not exist.
+        """
+        known = self._token_programs.get(mint)
+        if known is not None:
+            return known
+        data = await self._accounts.fetch_account_data(mint)
+        if data is None:
+            raise OrderRejected(
+                f"Mint {mint} does not exist; check the token address.",
+                reason="no_mint",
+                venue=VENUE,
+            )
+        program = TOKEN_2022_PROGRAM_ID if len(data) > _SPL_MINT_LEN else TOKEN_PROGRAM_ID
+        self._token_programs[mint] = program
+        return program
 
     async def fetch_fee_config(self) -> FeeConfig | None:
         """The FeeConfig (cached for a minute), or None when the account does not exist."""
@@ -159,6 +188,7 @@ class PumpFunVenue:
                 venue=VENUE,
             )
         fees, slip = await self.fees_for(curve), request.slippage_bps
+        token_program = await self.token_program_of(mint_key)
         if side == "buy":
             buy = quote_buy(curve, request.in_amount_raw, fees)
             route = PumpRoute(
@@ -169,6 +199,7 @@ class PumpFunVenue:
                 slippage_bps=slip,
                 curve=curve,
                 fees=fees,
+                token_program=token_program,
             )
             return Quote(
                 venue=VENUE,
@@ -192,6 +223,7 @@ class PumpFunVenue:
             slippage_bps=slip,
             curve=curve,
             fees=fees,
+            token_program=token_program,
         )
         return Quote(
             venue=VENUE,
@@ -240,7 +272,7 @@ class PumpFunVenue:
         fee_recipient = self._config.mayhem_fee_recipient if curve.is_mayhem_mode else None
         if route.side == "buy":
             instructions = (
-                build_create_user_ata(owner, route.mint),
+                build_create_user_ata(owner, route.mint, route.token_program),
                 build_buy(
                     user=owner,
                     mint=route.mint,
@@ -249,6 +281,7 @@ class PumpFunVenue:
                     config=self._config,
                     creator=creator,
                     fee_recipient=fee_recipient,
+                    token_program=route.token_program,
                 ),
             )
         else:
@@ -262,6 +295,7 @@ class PumpFunVenue:
                     creator=creator,
                     fee_recipient=fee_recipient,
                     is_cashback_coin=curve.is_cashback_coin,
+                    token_program=route.token_program,
                 ),
             )
         return SwapPlan(venue=VENUE, quote=quote, instructions=instructions)
