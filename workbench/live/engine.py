@@ -88,6 +88,7 @@ from workbench.live.control import ControlPlane
 from workbench.live.defaults import DEFAULT_POOLS, DEFAULT_STRATEGIES, StrategySeed
 from workbench.live.feeds import (
     SOL_USD_PYTH_FEED,
+    DepthPublisher,
     JupiterPriceFeed,
     PriceFeed,
     PythPriceFeed,
@@ -383,6 +384,7 @@ class Engine:
         self._pending: dict[str, Order] = {}
         self._recent_ids: set[str] = set()
         self._exec_ns = 0
+        self.depth = DepthPublisher(self._store_depth)
 
     # --- setup ------------------------------------------------------------------------------
 
@@ -776,8 +778,26 @@ class Engine:
         self._drain_breaker_events()
         self.bus.publish("bar", {"ts": bar.ts_event, "symbol": bar.symbol,
                                  "close": str(close)})
+        self._publish_depth(bar)
         self.metrics.observe_ns("bar", time.perf_counter_ns() - t_bar)
         self._probe("bar_done", str(bar.ts_event))
+
+    def _store_depth(self, key: str, snapshot: dict[str, Any]) -> None:
+        ledger.set_state(self.store, key, snapshot)
+        self.bus.publish("depth", snapshot)
+
+    def _publish_depth(self, bar: Bar) -> None:
+        """Depth of each pool the engine reads (paper pools; none live), throttled; display
+        only, so a failure is logged and trading goes on."""
+        assert self.market is not None
+        try:
+            self.depth.maybe_publish(
+                symbol=self.pair.symbol, timeframe=self.config.timeframe, ts=bar.ts_event,
+                reserves=self.market.reserves(),
+                fee_bps={p.name: p.fee_bps for p in self.config.pools},
+                base_decimals=self.pair.base.decimals, quote_decimals=self.pair.quote.decimals)
+        except WorkbenchError as exc:
+            log.warning("depth not published: %s", exc)
 
     def _persist_bar(self) -> None:
         assert self.portfolio is not None and self.market is not None

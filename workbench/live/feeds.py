@@ -16,6 +16,10 @@ Sources (both documented public APIs, clients in :mod:`workbench.data.sources`):
 
 A poll that fails after the client's retries is skipped and logged; the engine's stale-feed
 check trips the circuit breaker if the feed stays silent for ``data.stale_after_s``.
+
+Depth: :class:`DepthPublisher` turns the paper pools' reserves, which the engine reads every
+bar anyway, into depth snapshots (:func:`workbench.data.depth.cp_depth`) published as
+``depth:<pair>:<venue>``, throttled.
 """
 
 from __future__ import annotations
@@ -30,13 +34,23 @@ from typing import Protocol
 import pandas as pd
 
 from workbench.data import ClosedBars
+from workbench.data.depth import cp_depth
 from workbench.data.quality import TickGate
 from workbench.data.sources.jupiter import JupiterClient as JupiterPriceClient
 from workbench.data.sources.pyth import HermesClient
 from workbench.domain import Bar, Pair
 from workbench.errors import DataError, VenueError
 
-__all__ = ["SOL_USD_PYTH_FEED", "JupiterPriceFeed", "PriceFeed", "PythPriceFeed", "live_bars"]
+__all__ = [
+    "DEPTH_IMPACTS_BPS",
+    "SOL_USD_PYTH_FEED",
+    "DepthPublisher",
+    "JupiterPriceFeed",
+    "PriceFeed",
+    "PythPriceFeed",
+    "depth_snapshot",
+    "live_bars",
+]
 
 log = logging.getLogger(__name__)
 
@@ -172,3 +186,75 @@ async def live_bars(
         if stop.is_set():
             return
         await sleep(interval_s)
+
+
+#: Price impacts a published depth snapshot has levels at, bps.
+DEPTH_IMPACTS_BPS: tuple[int, ...] = (5, 10, 25, 50, 100, 150, 200, 300, 500)
+
+
+def depth_snapshot(*, symbol: str, venue: str, timeframe: str, ts: int, base_raw: int,
+                   quote_raw: int, base_decimals: int, quote_decimals: int, fee_bps: float,
+                   impacts_bps: tuple[int, ...] = DEPTH_IMPACTS_BPS) -> dict[str, object]:
+    """One pool's depth as published under ``depth:<symbol>:<venue>``: the constant-product
+    curve of its reserves walked by :func:`workbench.data.depth.cp_depth` at each impact.
+
+    Amounts are decimal strings in human units (exact: base units / 10**decimals), so JSON
+    loses nothing. ``levels`` rows: ``impact_bps``, ``bid_base``/``ask_base`` (base a taker
+    can sell/buy within that impact), ``bid_quote``/``ask_quote`` (quote received/paid).
+    """
+    b_scale, q_scale = Decimal(10) ** base_decimals, Decimal(10) ** quote_decimals
+    levels = []
+    for bps in impacts_bps:
+        d = cp_depth(base_raw, quote_raw, impact_bps=bps, fee_bps=fee_bps, venue=venue)
+        levels.append({"impact_bps": bps,
+                       "bid_base": str(Decimal(d.bid_base_raw) / b_scale),
+                       "ask_base": str(Decimal(d.ask_base_raw) / b_scale),
+                       "bid_quote": str(Decimal(d.bid_quote_raw) / q_scale),
+                       "ask_quote": str(Decimal(d.ask_quote_raw) / q_scale)})
+    price = (Decimal(quote_raw) / q_scale) / (Decimal(base_raw) / b_scale)
+    return {"ts": ts, "symbol": symbol, "venue": venue, "timeframe": timeframe,
+            "price": str(price), "fee_bps": fee_bps, "base_reserve_raw": base_raw,
+            "quote_reserve_raw": quote_raw, "levels": levels}
+
+
+class DepthPublisher:
+    """Publishes each pool's depth at most once per ``min_interval_s`` of wall time.
+
+    The engine already reads the pools' reserves for its strategies; computing nine curve
+    walks per pool and writing a state row every bar of a fast replay would cost more than
+    the dashboard can show, so snapshots are throttled (the first bar always publishes).
+
+    Args:
+        publish: ``(key, snapshot)`` called per pool, key ``depth:<symbol>:<venue>``.
+        min_interval_s: least wall time between two publications.
+        clock: monotonic seconds (tests step it).
+    """
+
+    def __init__(self, publish: Callable[[str, dict[str, object]], object], *,
+                 min_interval_s: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._publish = publish
+        self.min_interval_s = min_interval_s
+        self._clock = clock
+        self._last: float | None = None
+        self.published = 0
+
+    def maybe_publish(self, *, symbol: str, timeframe: str, ts: int,
+                      reserves: dict[str, tuple[int, int]], fee_bps: dict[str, float],
+                      base_decimals: int, quote_decimals: int) -> bool:
+        """Publish every pool's snapshot unless one was published too recently; returns True
+        when it published. Pools with an empty side are skipped (no curve to walk)."""
+        now = self._clock()
+        if self._last is not None and now - self._last < self.min_interval_s:
+            return False
+        self._last = now
+        for venue, (base_raw, quote_raw) in reserves.items():
+            if base_raw <= 0 or quote_raw <= 0:
+                continue
+            snap = depth_snapshot(symbol=symbol, venue=venue, timeframe=timeframe, ts=ts,
+                                  base_raw=base_raw, quote_raw=quote_raw,
+                                  base_decimals=base_decimals, quote_decimals=quote_decimals,
+                                  fee_bps=fee_bps.get(venue, 25))
+            self._publish(f"depth:{symbol}:{venue}", snap)
+            self.published += 1
+        return True
