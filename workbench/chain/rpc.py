@@ -51,6 +51,7 @@ from workbench.chain.types import (
     SimulationResult,
     TokenAccount,
 )
+from workbench.chain.ws import ws_url_for
 from workbench.errors import SchemaError
 from workbench.retry import RetryPolicy
 
@@ -75,6 +76,8 @@ class RpcChain:
         blockhash_max_age_s: reuse a fetched blockhash this long (0 disables).
         fees_max_age_s: reuse prioritization fees this long (0 disables).
         clock: monotonic seconds, injectable for tests.
+        ws_url: the endpoints' websocket (``signatureSubscribe`` confirmation); None: the
+            executor confirms by polling only.
 
     Example:
         >>> async with httpx.AsyncClient() as http:  # doctest: +SKIP
@@ -93,8 +96,10 @@ class RpcChain:
         blockhash_max_age_s: float = 2.0,
         fees_max_age_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        ws_url: str | None = None,
     ) -> None:
         self.rpc = rpc
+        self.ws_url = ws_url
         self.commitment = Commitment(commitment)
         self.blockhash_max_age_s = blockhash_max_age_s
         self.fees_max_age_s = fees_max_age_s
@@ -115,9 +120,12 @@ class RpcChain:
 
     @classmethod
     def from_settings(cls, http: httpx.AsyncClient, settings: Any, **kw: Any) -> RpcChain:
-        """From ``Settings.execution`` (``rpc_urls``, ``commitment``)."""
-        return cls.from_urls(http, list(settings.rpc_urls),
-                             commitment=Commitment(settings.commitment), **kw)
+        """From ``Settings.execution`` (``rpc_urls``, ``commitment``, ``ws_url``, which is
+        derived from the first RPC URL when empty)."""
+        urls = list(settings.rpc_urls)
+        if "ws_url" not in kw and urls:
+            kw["ws_url"] = ws_url_for(urls[0], getattr(settings, "ws_url", ""))
+        return cls.from_urls(http, urls, commitment=Commitment(settings.commitment), **kw)
 
     def __repr__(self) -> str:
         urls = ", ".join(safe_url(e.url) for e in self.rpc.endpoints)

@@ -44,6 +44,7 @@ __all__ = [
     "AccountNotification",
     "LogsNotification",
     "SignatureNotification",
+    "SignatureWatch",
     "Subscription",
     "account_subscribe",
     "logs_subscribe",
@@ -311,3 +312,111 @@ def signature_subscribe(url: str, signature: Signature, *,
     return Subscription(url, "signatureSubscribe",
                         [str(signature), {"commitment": str(commitment)}],
                         parse_signature_notification, one_shot=True, **kw)
+
+
+class SignatureWatch:
+    """Waits for one signature's ``signatureNotification`` in a background task, and says
+    when a caller must poll instead.
+
+    The executor's confirmation loop reads three things: :attr:`notification` (the answer,
+    once it came), :attr:`live` (subscribed on an open socket, so a notification can arrive and
+    status polls can stop) and :meth:`take_recheck` (True once after every (re)subscription:
+    a notification sent while the socket was down, or before the first subscription, is lost,
+    so one ``getSignatureStatuses`` closes that gap). When the subscription ends for good
+    (reconnects exhausted, subscription refused) :attr:`failed` holds why and the caller
+    polls from then on.
+
+    Args:
+        url: websocket endpoint.
+        signature: the transaction to watch.
+        commitment: notification level.
+        policy / open_timeout_s / sleep: see :class:`Subscription`.
+
+    Use as ``async with SignatureWatch(...) as watch:``; leaving closes the socket.
+    """
+
+    def __init__(self, url: str, signature: Signature, *,
+                 commitment: Commitment = Commitment.CONFIRMED,
+                 policy: RetryPolicy | None = None, open_timeout_s: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.signature = signature
+        self.notification: SignatureNotification | None = None
+        self.failed: BaseException | None = None
+        self.live = False
+        self._recheck = False
+        self._changed = asyncio.Event()
+        self._sub = signature_subscribe(url, signature, commitment=commitment, policy=policy,
+                                        open_timeout_s=open_timeout_s, sleep=sleep,
+                                        on_state=self._on_state)
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return (f"SignatureWatch({self.signature}, live={self.live}, "
+                f"notified={self.notification is not None}, "
+                f"subscriptions={self._sub.connections})")
+
+    @property
+    def subscriptions(self) -> int:
+        """Successful subscriptions so far (1 + reconnects)."""
+        return self._sub.connections
+
+    def start(self) -> SignatureWatch:
+        """Start subscribing in the background (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(),
+                                             name=f"signatureSubscribe {self.signature}")
+        return self
+
+    async def __aenter__(self) -> SignatureWatch:
+        return self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _on_state(self, up: bool) -> None:
+        self.live = up
+        if up:
+            self._recheck = True
+        self._changed.set()
+
+    async def _run(self) -> None:
+        try:
+            async for note in self._sub:
+                self.notification = note
+                break
+        except Exception as exc:  # gave up reconnecting, or refused: the caller polls
+            self.failed = exc
+            log.info("signatureSubscribe %s ended (%s); confirmation falls back to polling",
+                     self.signature, exc)
+        finally:
+            self.live = False
+            self._changed.set()
+
+    def take_recheck(self) -> bool:
+        """True once after each (re)subscription: check the status once by RPC."""
+        recheck, self._recheck = self._recheck, False
+        return recheck
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when something changed (notification, subscribed, dropped) or after
+        ``timeout_s``."""
+        if self._changed.is_set():
+            await asyncio.sleep(0)  # still let the subscription task run
+        elif timeout_s <= 0:
+            await asyncio.sleep(0)
+        else:
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout_s)
+            except TimeoutError:
+                pass
+        self._changed.clear()
+
+    async def aclose(self) -> None:
+        """Stop the background task and close the socket."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._sub.aclose()

@@ -5,6 +5,16 @@ most once, so retrying through timeouts, 429s and dropped packets is safe. Signi
 transaction for the order while the first could still land risks filling twice; a new one is
 only allowed once the chain's block height has passed the first one's
 ``lastValidBlockHeight`` and a final status check still does not find it (:class:`TxExpired`).
+
+How the outcome is learnt: by polling ``getSignatureStatuses``, or, given a websocket URL, by a
+``signatureSubscribe`` (:class:`~workbench.chain.ws.SignatureWatch`) that replaces the status
+polls while the socket is up. The subscription only changes how fast and how cheaply the
+answer arrives, never the safety rules:
+
+* while the socket is down (connecting, dropped, reconnecting, given up) the loop polls;
+* after every (re)subscription one status poll covers a notification lost while it was down;
+* re-broadcasting the same bytes and the block-height expiry check go on either way, and
+  expiry is still declared only after a final ``getSignatureStatuses`` finds nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +30,9 @@ from solders.transaction import VersionedTransaction
 from workbench.chain.base import Chain
 from workbench.chain.classify import classify_tx_error
 from workbench.chain.types import Commitment, SignatureStatus
-from workbench.errors import TemporaryVenueError, TxExpired
+from workbench.chain.ws import SignatureNotification, SignatureWatch
+from workbench.errors import TemporaryVenueError, TxError, TxExpired
+from workbench.retry import RetryPolicy
 
 __all__ = ["Sender", "send_and_confirm"]
 
@@ -37,6 +49,20 @@ async def _status(chain: Chain, sig: Signature) -> SignatureStatus | None:
         return None
 
 
+async def _landed_failure(chain: Chain, sig: Signature, err: object) -> TxError:
+    try:
+        landed = await chain.get_transaction(sig)
+    except TemporaryVenueError:
+        landed = None
+    return classify_tx_error(err, landed.logs if landed else (), signature=str(sig),
+                             landed=True, venue=chain.name)
+
+
+def _from_notification(note: SignatureNotification, commitment: Commitment) -> SignatureStatus:
+    # the notification is sent at the subscribed commitment, so it satisfies it
+    return SignatureStatus(slot=note.slot, err=note.err, confirmation_status=str(commitment))
+
+
 async def send_and_confirm(
     chain: Chain,
     tx: VersionedTransaction,
@@ -48,6 +74,8 @@ async def send_and_confirm(
     send: Sender | None = None,
     max_polls: int = 100_000,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ws_url: str | None = None,
+    ws_policy: RetryPolicy | None = None,
 ) -> SignatureStatus:
     """Broadcast ``tx`` and keep re-broadcasting it until confirmed or expired.
 
@@ -56,11 +84,15 @@ async def send_and_confirm(
         tx: the signed transaction; only these bytes are ever sent.
         last_valid_block_height: from the blockhash ``tx`` was signed with.
         commitment: the confirmation level to wait for.
-        poll_interval_s: pause between status checks.
-        resend_interval_s: pause between re-broadcasts.
+        poll_interval_s: pause between status checks (while polling).
+        resend_interval_s: pause between re-broadcasts; while subscribed, also the pause
+            between block-height (expiry) checks unless a notification comes first.
         send: alternative broadcaster (a Jito bundle sender); defaults to ``chain``.
-        max_polls: safety bound; reaching it raises ``TemporaryVenueError`` and the order
-            stays SUBMITTED for reconciliation (it may still land).
+        max_polls: safety bound on loop turns; reaching it raises ``TemporaryVenueError``
+            and the order stays SUBMITTED for reconciliation (it may still land).
+        ws_url: confirm by ``signatureSubscribe`` on this websocket, polling only while it is
+            down; None polls throughout.
+        ws_policy: reconnect backoff of the subscription.
 
     Returns:
         The signature's status once it reaches ``commitment`` without error.
@@ -69,6 +101,21 @@ async def send_and_confirm(
         TxFailed: it landed and failed (fee paid, no token movement).
         TxExpired: the chain passed ``last_valid_block_height`` and it had not landed.
     """
+    if not ws_url:
+        return await _confirm_loop(chain, tx, last_valid_block_height, None, commitment,
+                                   poll_interval_s, resend_interval_s, send, max_polls, sleep)
+    async with SignatureWatch(ws_url, tx.signatures[0], commitment=commitment,
+                              policy=ws_policy) as watch:
+        return await _confirm_loop(chain, tx, last_valid_block_height, watch, commitment,
+                                   poll_interval_s, resend_interval_s, send, max_polls, sleep)
+
+
+async def _confirm_loop(
+    chain: Chain, tx: VersionedTransaction, last_valid_block_height: int,
+    watch: SignatureWatch | None, commitment: Commitment, poll_interval_s: float,
+    resend_interval_s: float, send: Sender | None, max_polls: int,
+    sleep: Callable[[float], Awaitable[None]],
+) -> SignatureStatus:
     sig = tx.signatures[0]
     sender: Sender = send or (lambda t: chain.send_transaction(t, skip_preflight=True))
     last_send = -1e18
@@ -82,29 +129,51 @@ async def send_and_confirm(
                 log.info("confirm %s: send failed (%s); will re-send the same bytes", sig, exc)
             except TxExpired:
                 log.info("confirm %s: node reports blockhash not found", sig)
-        status = await _status(chain, sig)
-        if status is not None:
-            if status.err is not None:
-                landed = await chain.get_transaction(sig)
-                raise classify_tx_error(status.err, landed.logs if landed else (),
-                                        signature=str(sig), landed=True, venue=chain.name)
-            if commitment.satisfied_by(status.confirmation_status):
-                return status
+        note = watch.notification if watch is not None else None
+        if note is not None:
+            if note.err is not None:
+                raise await _landed_failure(chain, sig, note.err)
+            return _from_notification(note, commitment)
+        # poll unless a live subscription will tell; once after each (re)subscription too
+        if watch is None or not watch.live or watch.take_recheck():
+            status = await _status(chain, sig)
+            if status is not None:
+                if status.err is not None:
+                    raise await _landed_failure(chain, sig, status.err)
+                if commitment.satisfied_by(status.confirmation_status):
+                    return status
         try:
             height = await chain.block_height()
         except TemporaryVenueError:
             height = -1
         if height > last_valid_block_height:
-            final = await _status(chain, sig)
+            try:  # a failed check is not "not found": expiring on it could fill twice
+                final = (await chain.signature_statuses([sig]))[0]
+            except TemporaryVenueError as exc:
+                log.info("confirm %s: final status check failed (%s); will retry", sig, exc)
+                await sleep(poll_interval_s)
+                continue
             if final is None:
+                if watch is not None and watch.notification is not None:
+                    continue  # the notification beat the node's status: next loop reads it
                 raise TxExpired(
                     f"Transaction {sig} did not land before block height "
                     f"{last_valid_block_height} (now {height}); it can no longer land. "
                     "A new transaction may be signed for the order.",
                     signature=str(sig),
                 )
-            continue  # it landed at the last moment: next loop classifies it
-        await sleep(poll_interval_s)
+            if final.err is not None:
+                raise await _landed_failure(chain, sig, final.err)
+            if commitment.satisfied_by(final.confirmation_status):
+                return final
+            await sleep(poll_interval_s)  # landed at the last moment, not yet at commitment
+            continue
+        if watch is not None and watch.live:
+            # woken early by a notification or a drop; else the next re-send is due
+            await watch.wait(max(poll_interval_s, last_send + resend_interval_s
+                                 - time.monotonic()))
+        else:
+            await sleep(poll_interval_s)
     raise TemporaryVenueError(
         f"Transaction {sig} still unconfirmed after {max_polls} polls; the order stays "
         "SUBMITTED and must be reconciled (it may still land).",

@@ -44,7 +44,14 @@ from workbench.domain import (
     from_raw,
     to_raw,
 )
-from workbench.errors import OrderRejected, TemporaryVenueError, TxError, TxExpired
+from workbench.errors import (
+    InsufficientFunds,
+    OrderRejected,
+    SlippageExceeded,
+    TemporaryVenueError,
+    TxError,
+    TxExpired,
+)
 from workbench.execution.confirm import Sender, send_and_confirm
 from workbench.execution.keystore import Wallet
 from workbench.execution.priority_fees import percentile_fee
@@ -56,6 +63,7 @@ from workbench.execution.transactions import (
     sign_prebuilt,
     sign_with,
 )
+from workbench.retry import RetryPolicy
 
 __all__ = [
     "ExecutionHooks",
@@ -96,6 +104,10 @@ class ExecutorConfig:
         expired_retries: how many times an expired order is re-quoted and re-signed.
         prebuilt_lvbh_margin_blocks: added to our latest ``lastValidBlockHeight`` for a venue
             transaction signed over another blockhash (see ``_sign_prebuilt``).
+        confirm_by_subscription: when the chain has a ``ws_url`` (``RpcChain``), learn the
+            outcome from ``signatureSubscribe`` and poll only while the socket is down
+            (see :mod:`.confirm`); False polls throughout.
+        ws_policy: reconnect backoff of that subscription (default: ``Subscription``'s).
     """
 
     simulate: bool = True
@@ -108,6 +120,8 @@ class ExecutorConfig:
     resend_interval_s: float = 2.0
     expired_retries: int = 0
     prebuilt_lvbh_margin_blocks: int = 150
+    confirm_by_subscription: bool = True
+    ws_policy: RetryPolicy | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ExecutorConfig:
@@ -280,6 +294,8 @@ class Executor:
         self._inflight: dict[str, SubmittedTx] = {}
         self._done: dict[str, str] = {}  # client order id -> final status
         self._alt_cache: dict[Pubkey, AddressLookupTableAccount] = {}
+        self._ws_url: str | None = (getattr(chain, "ws_url", None) or None) \
+            if self.config.confirm_by_subscription else None
         # id(keypair) -> (keypair, pubkey); the keypair is held so its id is never reused.
         self._signers: dict[int, FastSigner] = {id(self._keypair): FastSigner(self._keypair)}
 
@@ -501,11 +517,12 @@ class Executor:
             await send_and_confirm(
                 self.chain, tx, submitted.last_valid_block_height,
                 commitment=self.config.commitment, poll_interval_s=self.config.poll_interval_s,
-                resend_interval_s=self.config.resend_interval_s, send=self.sender)
+                resend_interval_s=self.config.resend_interval_s, send=self.sender,
+                ws_url=self._ws_url, ws_policy=self.config.ws_policy)
         except TxExpired:
             self._tell_sender("on_expired", tx)
             raise
-        except TxError as exc:  # landed and failed
+        except (TxError, InsufficientFunds, SlippageExceeded) as exc:  # landed and failed
             self._tell_sender("on_landed", tx)
             del self._inflight[coid]
             await self._status(coid, OrderStatus.FAILED, str(exc))

@@ -1,0 +1,245 @@
+"""Confirmation by ``signatureSubscribe``: the Executor over RpcChain, its HTTP node answered
+from a real LiteSVM chain (respx) and its websocket a real local ``websockets`` server speaking
+Solana's PubSub JSON-RPC: the subscribe reply ``{"jsonrpc", "result": <id>, "id"}`` and the
+``signatureNotification`` of the Solana docs::
+
+    {"jsonrpc": "2.0", "method": "signatureNotification",
+     "params": {"result": {"context": {"slot": 5207624}, "value": {"err": null}},
+                "subscription": 24006}}
+
+The notifications are built from that documented layout (no recording exists of them), with
+the slot and error of the transaction that really landed on the LiteSVM chain.
+
+In most tests the HTTP node's ``getSignatureStatuses`` lags (answers null for every
+signature), so an order can only be confirmed by the notification; where the socket drops for
+good, statuses are visible and polling has to take over.
+"""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import respx
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+from websockets.asyncio.server import serve
+from websockets.protocol import State
+
+from tests.execution.test_executor_rpc import A, LiteSVMRpcNode, Recorder, _rpc_chain
+from workbench.chain.classify import tx_error_to_json
+from workbench.chain.programs import associated_token_address
+from workbench.domain import OrderStatus
+from workbench.errors import InsufficientFunds, TxExpired
+from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent
+from workbench.retry import RetryPolicy
+from workbench.testing import paper_market
+
+pytestmark = pytest.mark.integration
+
+WS_FAST = RetryPolicy(max_attempts=5, base_delay_s=0.01, max_delay_s=0.02, jitter=0.0)
+CONFIG = ExecutorConfig(poll_interval_s=0, resend_interval_s=0, ws_policy=WS_FAST)
+
+
+class LaggingNode(LiteSVMRpcNode):
+    """The LiteSVM-backed RPC node, plus: ``statuses_visible`` (False: getSignatureStatuses
+    answers null, a node behind the cluster), ``black_hole`` (sendTransaction returns the
+    signature of the first ``black_hole`` distinct transactions without processing them) and
+    ``advance_per_height`` (blocks the chain moves per getBlockHeight, so blockhashes lapse)."""
+
+    def __init__(self, chain, *, statuses_visible=False, black_hole=0, advance_per_height=0):
+        super().__init__(chain)
+        self.statuses_visible = statuses_visible
+        self.black_hole = black_hole
+        self.advance_per_height = advance_per_height
+        self.swallowed = set()
+
+    def _answer(self, method, params):
+        if method == "getSignatureStatuses" and not self.statuses_visible:
+            return self._ctx([None] * len(params[0]))
+        if method == "getBlockHeight" and self.advance_per_height:
+            return self.chain.advance(self.advance_per_height)
+        if method == "sendTransaction":
+            import base64
+
+            tx = VersionedTransaction.from_bytes(base64.b64decode(params[0]))
+            sig = tx.signatures[0]
+            if sig in self.swallowed or len(self.swallowed) < self.black_hole:
+                self.swallowed.add(sig)
+                return str(sig)
+        return super()._answer(method, params)
+
+
+class PubSubNode:
+    """A Solana PubSub websocket answering ``signatureSubscribe`` from a LiteSVMChain.
+
+    ``scripts`` holds one action per connection (then ``notify`` for the rest):
+    ``notify`` replies, then sends the notification once the signature has landed (at once if
+    it already has) and stays open; ``drop`` replies, then aborts the TCP connection before
+    any notification; ``refuse`` aborts without replying.
+    """
+
+    def __init__(self, chain, scripts=()):
+        self.chain = chain
+        self.scripts = list(scripts)
+        self.subscribes = []
+        self.notified = []
+        self.connections = 0
+
+    async def handler(self, ws):
+        self.connections += 1
+        action = self.scripts.pop(0) if self.scripts else "notify"
+        req = json.loads(await ws.recv())
+        self.subscribes.append(req)
+        if action == "refuse":
+            ws.transport.abort()
+            return
+        assert req["method"] == "signatureSubscribe"
+        sub_id = 24_000 + self.connections
+        await ws.send(json.dumps({"jsonrpc": "2.0", "result": sub_id, "id": req["id"]}))
+        if action == "drop":
+            ws.transport.abort()
+            return
+        sig = Signature.from_string(req["params"][0])
+        while (landed := self.chain.landed(sig)) is None:
+            if ws.state is not State.OPEN:
+                return
+            await asyncio.sleep(0.002)
+        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "signatureNotification", "params": {
+            "result": {"context": {"slot": landed.slot},
+                       "value": {"err": tx_error_to_json(landed.err)}},
+            "subscription": sub_id}}))
+        self.notified.append((self.connections, str(sig)))
+        await ws.wait_closed()
+
+    async def __aenter__(self):
+        self._server = await serve(self.handler, "127.0.0.1", 0)
+        self.url = f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc):
+        self._server.close()
+        await self._server.wait_closed()
+
+
+def _usdc(pm):
+    return pm.chain.token_amount(associated_token_address(pm.wallet.pubkey(), pm.quote.mint))
+
+
+async def _execute(pm, node, ws, intent, config=CONFIG, hooks=None):
+    with respx.mock() as mock:
+        mock.post(A).mock(side_effect=node)
+        async with httpx.AsyncClient() as http:
+            chain = _rpc_chain(http, A)
+            chain.ws_url = ws.url
+            ex = Executor(chain, pm.wallet, pm.venues, config=config, hooks=hooks)
+            async with asyncio.timeout(30):
+                return await ex.execute(intent)
+
+
+def _sell(coid, amount=10**8, pm=None):
+    return SwapIntent(client_order_id=coid, input_mint=str(pm.base.mint),
+                      output_mint=str(pm.quote.mint), in_amount_raw=amount)
+
+
+async def test_notification_confirms_while_statuses_lag():
+    """The node's statuses never show the transaction; the notification alone confirms it, and
+    the fill is what the chain moved."""
+    pm = paper_market(("150",))
+    node, rec = LaggingNode(pm.chain), Recorder()
+    before = _usdc(pm)
+    async with PubSubNode(pm.chain) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-1", pm=pm), hooks=rec)
+    assert fill.out_amount_raw == _usdc(pm) - before > 0
+    assert rec.fills == [fill] and len(rec.submitted) == 1
+    assert rec.statuses == [OrderStatus.SUBMITTED, OrderStatus.FILLED]
+    assert ws.notified == [(1, fill.signature)]
+    assert ws.subscribes[0]["params"] == [fill.signature, {"commitment": "confirmed"}]
+
+
+async def test_notification_after_a_socket_drop():
+    """The socket drops right after the subscribe reply; the client resubscribes with the same
+    params and the notification arrives on the new connection. One transaction, one fill."""
+    pm = paper_market(("150",))
+    node, rec = LaggingNode(pm.chain), Recorder()
+    async with PubSubNode(pm.chain, scripts=["drop", "drop", "notify"]) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-2", pm=pm), hooks=rec)
+    assert [n for n, _ in ws.notified] == [3]
+    assert len(ws.subscribes) == 3
+    assert all(s["params"] == ws.subscribes[0]["params"] for s in ws.subscribes)
+    assert rec.fills == [fill] and len(rec.submitted) == 1
+    assert pm.chain.landed(Signature.from_string(fill.signature)).ok
+
+
+async def test_socket_gone_for_good_falls_back_to_polling():
+    """Every (re)connection is refused until the subscription gives up; the statuses (visible
+    again) confirm the order by polling."""
+    pm = paper_market(("150",))
+    node, rec = LaggingNode(pm.chain, statuses_visible=True), Recorder()
+    node.faults = {"getSignatureStatuses": [httpx.Response(500)] * 2}
+    async with PubSubNode(pm.chain, scripts=["refuse"] * 10) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-3", pm=pm), hooks=rec)
+    assert ws.notified == []
+    assert rec.fills == [fill] and len(rec.submitted) == 1
+    assert "getSignatureStatuses" in node.calls
+
+
+async def test_lands_after_send_timeout_is_filled_once_by_notification():
+    """Every sendTransaction lands and then times out on the HTTP side; the same bytes are
+    re-sent, the notification confirms, and the wallet moved by exactly one swap."""
+    pm = paper_market(("150",))
+    node, rec = LaggingNode(pm.chain), Recorder()
+    node.faults = {"sendTransaction": [("land_then", httpx.ReadTimeout("timed out"))] * 3}
+    sol = associated_token_address(pm.wallet.pubkey(), pm.base.mint)
+    sol0 = pm.chain.token_amount(sol)
+    async with PubSubNode(pm.chain) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-4", pm=pm), hooks=rec)
+    assert len(rec.submitted) == 1 and rec.fills == [fill]
+    assert sol0 - pm.chain.token_amount(sol) == 10**8 == fill.in_amount_raw
+    assert {s for _, s in ws.notified} == {fill.signature}
+
+
+async def test_expiry_while_subscribed_resigns_once_and_never_double_spends():
+    """The first transaction is swallowed by the node; the subscription stays quiet, the chain
+    passes its lastValidBlockHeight, a final status check finds nothing, and only then a second
+    transaction is signed. The first can no longer land; the wallet moves once. (Statuses are
+    visible here: expiry is only ever declared on the node's final answer.)"""
+    pm = paper_market(("150",))
+    pm.chain.blockhash_validity = 3
+    node = LaggingNode(pm.chain, statuses_visible=True, black_hole=1, advance_per_height=1)
+    rec = Recorder()
+    sol = associated_token_address(pm.wallet.pubkey(), pm.base.mint)
+    sol0 = pm.chain.token_amount(sol)
+    config = ExecutorConfig(poll_interval_s=0, resend_interval_s=0, ws_policy=WS_FAST,
+                            expired_retries=1)
+    async with PubSubNode(pm.chain) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-5", pm=pm), config=config, hooks=rec)
+    first, second = rec.submitted
+    assert first.signature != second.signature == fill.signature
+    assert (first.attempt, second.attempt) == (0, 1)
+    assert "getSignatureStatuses" in node.calls  # the final check before re-signing
+    assert pm.chain.landed(Signature.from_string(first.signature)) is None
+    with pytest.raises(TxExpired, match="Blockhash not found"):
+        pm.chain.send_sync(VersionedTransaction.from_bytes(first.tx_bytes))
+    assert sol0 - pm.chain.token_amount(sol) == 10**8
+    assert rec.fills == [fill] and first.signature not in {s for _, s in ws.notified}
+    assert ws.subscribes[0]["params"][0] == first.signature
+
+
+async def test_notification_with_error_fails_the_order_with_logs():
+    """Without simulation, a swap larger than the wallet lands and fails; the notification's
+    err is classified with the landed transaction's logs, the order is FAILED, no fill."""
+    pm = paper_market(("150",), wallet_sol=1)
+    node, rec = LaggingNode(pm.chain), Recorder()
+    config = ExecutorConfig(poll_interval_s=0, resend_interval_s=0, ws_policy=WS_FAST,
+                            simulate=False)
+    async with PubSubNode(pm.chain) as ws:
+        with pytest.raises(InsufficientFunds) as info:
+            await _execute(pm, node, ws, _sell("ws-6", amount=2 * 10**9, pm=pm),
+                           config=config, hooks=rec)
+    assert rec.fills == [] and rec.statuses[-1] is OrderStatus.FAILED
+    (sub,) = rec.submitted
+    landed = pm.chain.landed(Signature.from_string(sub.signature))
+    assert landed is not None and not landed.ok
+    assert any("insufficient funds" in line for line in info.value.payload["logs"])
+    assert info.value.payload["signature"] == sub.signature
