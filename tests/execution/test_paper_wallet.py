@@ -14,6 +14,7 @@ from workbench.errors import ConfigError, StoreError
 from workbench.execution import Keystore, Wallet
 from workbench.execution.paper_wallet import (
     STATE_FORMAT,
+    PaperSpec,
     PaperWallet,
     paper_state_path,
     reset_paper_wallet,
@@ -37,13 +38,14 @@ async def test_sessions_resume_the_chain_and_reconcile_across_them(tmp_path, sto
     """Two notebooks sessions on one state file: the second sees the first's balances and
     reconcile covers both; hooks forget the finished orders."""
     path = tmp_path / "paper_wallet.json"
-    first = PaperWallet.open(path, prices=["150", "151"], wallet_usdc="5000")
+    spec = PaperSpec(prices=("150", "151"), wallet_usdc="5000")
+    first = PaperWallet.open(path, new=spec)
     assert first.created and first.generation == 1
     out = await _trade(first, store, "USDC", "SOL", "200")
     assert out.fill is not None and len(first.order_ids) == 1
     hooks_after = out.order.client_order_id
-    second = PaperWallet.open(path)
-    assert not second.created and second.order_ids == first.order_ids
+    second = PaperWallet.open(path, new=spec)  # a notebook re-run: resumed, spec unused
+    assert not second.created and second.spec == spec and second.order_ids == first.order_ids
     assert second.chain_raw() == first.chain_raw()  # the restored chain is the saved one
     assert [v.name for v in second.setup.venues] == [v.name for v in first.setup.venues]
     out2 = await _trade(second, store, "SOL", "USDC", "0.5")

@@ -41,7 +41,12 @@ from workbench.domain import from_raw
 from workbench.errors import ConfigError, RiskError
 from workbench.execution.executor import ExecutorConfig
 from workbench.execution.keystore import Keystore, Wallet, passphrase_from_env_or_prompt
-from workbench.execution.paper_wallet import PaperWallet, paper_state_path, reset_paper_wallet
+from workbench.execution.paper_wallet import (
+    PaperSpec,
+    PaperWallet,
+    paper_state_path,
+    reset_paper_wallet,
+)
 from workbench.execution.session import SwapOutcome
 from workbench.risk import Action, RiskGate, limits_from_settings
 from workbench.store import Store, open_store
@@ -180,18 +185,25 @@ def swap(
             f"Paper market trades {', '.join(symbols)}; got --from {from_} --to {to}.",
             setting="from")
     settings = settings_from()
-    prices = [_decimal("price", p) for p in price] if price else None
-    sol = _decimal("wallet-sol", wallet_sol) if wallet_sol is not None else None
-    usdc = _decimal("wallet-usdc", wallet_usdc) if wallet_usdc is not None else None
+    spec = PaperSpec(
+        prices=tuple(_decimal("price", p) for p in (price or ["150"])),
+        wallet_sol=_decimal("wallet-sol", wallet_sol or "10"),
+        wallet_usdc=_decimal("wallet-usdc", wallet_usdc or "10000"))
     size = _decimal("amount", amount)
     wallet, source = _keystore_wallet(keystore, key_name, settings)
     path = paper_state_path(settings)
-    paper = open_paper_wallet(path, wallet=wallet, prices=prices, wallet_sol=sol,
-                              wallet_usdc=usdc)
+    paper = open_paper_wallet(path, wallet=wallet, new=spec)
+    given = [name for name, v in (("--price", price), ("--wallet-sol", wallet_sol),
+                                  ("--wallet-usdc", wallet_usdc)) if v]
+    if given and not paper.created:
+        raise ConfigError(
+            f"The paper wallet in {path} exists already (pools and balances as trading left "
+            f"them); {', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only to a "
+            "new one. Drop it, or run `workbench trade reset-paper` first.", setting="price")
     pools = ", ".join(f"{v.name} {v.market.spot_price(v.pool):.6f}" for v in paper.setup.venues)
     if paper.created:
         typer.echo(f"paper mode: new paper wallet {path}: LiteSVM pools at "
-                   f"{', '.join(paper.created_info.prices)} USDC/SOL; wallet {paper.owner} "
+                   f"{', '.join(str(p) for p in spec.prices)} USDC/SOL; wallet {paper.owner} "
                    f"({source})")
     else:
         typer.echo(f"paper mode: resumed {path} ({len(paper.order_ids)} order(s)): pools "

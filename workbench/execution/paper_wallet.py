@@ -76,6 +76,7 @@ except ImportError:  # pragma: no cover - Windows: the generation check alone
 __all__ = [
     "STATE_FILE",
     "STATE_FORMAT",
+    "PaperSpec",
     "PaperWallet",
     "paper_state_path",
     "reset_paper_wallet",
@@ -218,13 +219,23 @@ def reset_paper_wallet(path: Path) -> Path | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Created:
-    """How the paper market was created (shown by ``trade balances``)."""
+class PaperSpec:
+    """What a NEW paper wallet starts with (ignored when one is resumed: trading moved it).
 
-    prices: tuple[str, ...]
-    wallet_sol: str
-    wallet_usdc: str
-    ts_ns: int
+    Attributes:
+        prices: one SOL/USDC pool per price, USDC per SOL.
+        wallet_sol: wrapped SOL the wallet gets (plus 1 native SOL for fees).
+        wallet_usdc: USDC the wallet gets.
+    """
+
+    prices: tuple[Decimal, ...] = (Decimal(150),)
+    wallet_sol: Decimal = Decimal(10)
+    wallet_usdc: Decimal = Decimal(10_000)
+
+    def __post_init__(self) -> None:
+        for name in ("wallet_sol", "wallet_usdc"):
+            object.__setattr__(self, name, Decimal(getattr(self, name)))
+        object.__setattr__(self, "prices", tuple(Decimal(p) for p in self.prices))
 
 
 def _wallet_raw(chain: LiteSVMChain, owner: Pubkey,
@@ -236,10 +247,6 @@ def _wallet_raw(chain: LiteSVMChain, owner: Pubkey,
     return out
 
 
-def _defaulted(value: Decimal | str | None, default: str) -> Decimal:
-    return Decimal(default if value is None else value)
-
-
 class PaperWallet:
     """A paper wallet, its pools and its history on a LiteSVM chain kept in a state file.
 
@@ -247,13 +254,14 @@ class PaperWallet:
     ``setup`` (chain, market, pair, venues: a :class:`~workbench.execution.session.LocalSetup`),
     ``owner`` (the wallet's public key), ``source`` (``throwaway`` or ``keystore``),
     ``opening`` (mint -> (raw, decimals) when created, native lamports under ``native``),
-    ``order_ids`` (orders sent from it, oldest first) and ``created`` (False when resumed).
+    ``order_ids`` (orders sent from it, oldest first), ``spec`` (what it was created with)
+    and ``created`` (False when resumed).
     """
 
     def __init__(self, *, path: Path, setup: LocalSetup, owner: Pubkey, source: str,
                  throwaway: Keypair | None, mint_authority: Keypair,
                  opening: dict[str, tuple[int, int]], order_ids: list[str], generation: int,
-                 created_info: _Created, created: bool) -> None:
+                 spec: PaperSpec, created_ns: int, created: bool) -> None:
         self.path = path
         self.setup = setup
         self.owner = owner
@@ -263,7 +271,8 @@ class PaperWallet:
         self.opening = opening
         self.order_ids = order_ids
         self.generation = generation
-        self.created_info = created_info
+        self.spec = spec
+        self.created_ns = created_ns
         self.created = created
 
     def __repr__(self) -> str:
@@ -273,9 +282,7 @@ class PaperWallet:
     # --- open / save ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, wallet: Wallet | None = None,
-             prices: Sequence[Decimal | str] | None = None,
-             wallet_sol: Decimal | str | None = None, wallet_usdc: Decimal | str | None = None,
+    def open(cls, path: Path, *, wallet: Wallet | None = None, new: PaperSpec | None = None,
              create: bool = True) -> PaperWallet:
         """Resume the paper wallet at ``path``, or create it (and save it) when missing.
 
@@ -283,26 +290,17 @@ class PaperWallet:
             path: the state file (see :func:`paper_state_path`).
             wallet: the keystore wallet to trade with; None: a throwaway paper key (created
                 and kept in the state file). Resuming checks it owns the state.
-            prices / wallet_sol / wallet_usdc: pools (USDC per SOL) and the wallet's paper
-                balances of a NEW wallet (defaults 150, 10 SOL, 10000 USDC); refused when
-                the wallet exists, since only trading moves them.
+            new: pools and balances of a NEW wallet (default :class:`PaperSpec`); a resumed
+                wallet keeps what trading left (``created`` tells which happened).
             create: False refuses to create one (read-only commands).
 
         Raises:
             StoreError: the file is unreadable, corrupt or foreign (left as is).
-            ConfigError: no state and ``create`` is False; creation options on an existing
-                wallet; a ``wallet`` that is not the state's owner.
+            ConfigError: no state and ``create`` is False; a ``wallet`` that is not the
+                state's owner.
         """
         if path.exists():
-            given = [name for name, v in (("--price", prices), ("--wallet-sol", wallet_sol),
-                                          ("--wallet-usdc", wallet_usdc)) if v is not None]
             me = cls._load(path)
-            if given:
-                raise ConfigError(
-                    f"The paper wallet in {path} exists already (pools and balances as trading "
-                    f"left them); {', '.join(given)} {'applies' if len(given) == 1 else 'apply'} "
-                    "only to a new one. Drop it, or run `workbench trade reset-paper` first.",
-                    setting="price")
             if wallet is not None and wallet.pubkey != me.owner:
                 raise ConfigError(
                     f"The paper wallet in {path} belongs to {me.owner} ({me.source} key), not "
@@ -312,28 +310,22 @@ class PaperWallet:
         if not create:
             raise ConfigError(f"No paper wallet at {path} yet; `workbench trade swap` creates "
                               "one.", setting="data.dir")
-        return cls._create(path, wallet, prices, wallet_sol, wallet_usdc)
+        return cls._create(path, wallet, new or PaperSpec())
 
     @classmethod
-    def _create(cls, path: Path, wallet: Wallet | None,
-                prices: Sequence[Decimal | str] | None, wallet_sol: Decimal | str | None,
-                wallet_usdc: Decimal | str | None) -> PaperWallet:
+    def _create(cls, path: Path, wallet: Wallet | None, spec: PaperSpec) -> PaperWallet:
         from workbench.execution.session import open_local_market
 
         throwaway = Keypair() if wallet is None else None
         owner = wallet.pubkey if wallet is not None else throwaway.pubkey()  # type: ignore[union-attr]
-        price_list = [Decimal(p) for p in (prices or ["150"])]
-        sol, usdc = _defaulted(wallet_sol, "10"), _defaulted(wallet_usdc, "10000")
-        setup = open_local_market(price_list, owner=owner, wallet_sol=sol, wallet_usdc=usdc)
+        setup = open_local_market(spec.prices, owner=owner, wallet_sol=spec.wallet_sol,
+                                  wallet_usdc=spec.wallet_usdc)
         pair = setup.pair
         me = cls(path=path, setup=setup, owner=owner,
                  source="throwaway" if wallet is None else "keystore", throwaway=throwaway,
                  mint_authority=setup.market.mint_authority,
                  opening=_wallet_raw(setup.chain, owner, [pair.base, pair.quote]),
-                 order_ids=[], generation=0,
-                 created_info=_Created(prices=tuple(str(p) for p in price_list),
-                                       wallet_sol=str(sol), wallet_usdc=str(usdc),
-                                       ts_ns=time.time_ns()),
+                 order_ids=[], generation=0, spec=spec, created_ns=time.time_ns(),
                  created=True)
         with _locked(path):
             if path.exists():  # another run created it meanwhile: never overwrite it
@@ -369,8 +361,9 @@ class PaperWallet:
                 raise ValueError("the throwaway key is not the owner's")
             opening = {m: (int(raw), int(dec)) for m, (raw, dec) in body["opening"].items()}
             created = body["created"]
-            info = _Created(prices=tuple(created["prices"]), wallet_sol=created["wallet_sol"],
-                            wallet_usdc=created["wallet_usdc"], ts_ns=int(created["ts_ns"]))
+            spec = PaperSpec(prices=tuple(created["prices"]), wallet_sol=created["wallet_sol"],
+                             wallet_usdc=created["wallet_usdc"])
+            created_ns = int(created["ts_ns"])
             order_ids = [str(c) for c in body["order_ids"]]
             generation = int(body["generation"])
             source = str(body["source"])
@@ -385,7 +378,7 @@ class PaperWallet:
                            venues=venues)
         return cls(path=path, setup=setup, owner=owner, source=source, throwaway=throwaway,
                    mint_authority=mint_authority, opening=opening, order_ids=order_ids,
-                   generation=generation, created_info=info, created=False)
+                   generation=generation, spec=spec, created_ns=created_ns, created=False)
 
     def _document(self, generation: int) -> dict[str, Any]:
         pools = [p.pool for p in self.setup.venues]
@@ -404,10 +397,10 @@ class PaperWallet:
                        "fee_bps": p.fee_bps} for p in pools],
             "opening": {m: [raw, dec] for m, (raw, dec) in self.opening.items()},
             "order_ids": list(self.order_ids),
-            "created": {"prices": list(self.created_info.prices),
-                        "wallet_sol": self.created_info.wallet_sol,
-                        "wallet_usdc": self.created_info.wallet_usdc,
-                        "ts_ns": self.created_info.ts_ns},
+            "created": {"prices": [str(p) for p in self.spec.prices],
+                        "wallet_sol": str(self.spec.wallet_sol),
+                        "wallet_usdc": str(self.spec.wallet_usdc),
+                        "ts_ns": self.created_ns},
             "chain": _chain_to_json(chain_state),
         }
         return {"format": STATE_FORMAT, "version": STATE_VERSION, "sha256": _digest(body),
