@@ -11,6 +11,7 @@ from solders.signature import Signature
 from websockets.asyncio.server import serve
 
 from workbench.chain.ws import (
+    SignatureWatch,
     account_subscribe,
     logs_subscribe,
     signature_subscribe,
@@ -36,7 +37,8 @@ def _account_note(sub, slot, lamports, data=b"\x01\x02"):
 
 class Server:
     """Scripted RPC websocket: per connection, a list of actions after the subscribe reply:
-    ("send", msg), ("drop",) aborts TCP, ("close",) closes cleanly, ("wait",) idles."""
+    ("send", msg), ("drop",) aborts TCP, ("close",) closes cleanly, ("wait",) idles,
+    ("gate", event) waits for the event."""
 
     def __init__(self, scripts, reply=None):
         self.scripts = list(scripts)
@@ -61,6 +63,8 @@ class Server:
             elif action[0] == "close":
                 await ws.close()
                 return
+            elif action[0] == "gate":
+                await action[1].wait()  # hold until the test releases it
             else:
                 await ws.wait_closed()  # idle until the client goes away
 
@@ -158,6 +162,50 @@ async def test_signature_subscription_is_one_shot_across_a_drop():
             items = [i async for i in sub]
     assert [(i.slot, i.err) for i in items] == [(5207624, None)]
     assert checked == [True]
+
+
+async def test_signature_watch_states_across_a_drop():
+    """SignatureWatch: live after the subscribe reply, not live after the drop (the caller
+    polls), a recheck asked after each subscription, then the notification; leaving the
+    context closes the socket."""
+    note = {"context": {"slot": 77}, "value": {"err": {"InstructionError": [2, {"Custom": 1}]}}}
+    release = asyncio.Event()
+    scripts = [[("drop",)],
+               [("gate", release),
+                ("send", lambda s: {"jsonrpc": "2.0", "method": "signatureNotification",
+                                    "params": {"result": note, "subscription": s}}),
+                ("wait",)]]
+    states = []
+    sig = Signature.new_unique()
+    async with Server(scripts) as srv:
+        watch = SignatureWatch(srv.url, sig, policy=FAST, sleep=Sleeps())
+        on_state = watch._sub.on_state
+        watch._sub.on_state = lambda up: (states.append(up), on_state(up))
+        async with watch, asyncio.timeout(10):
+            while watch.subscriptions < 2 or not watch.live:
+                await watch.wait(1.0)
+            assert states == [True, False, True]  # subscribed, dropped (poll), resubscribed
+            assert watch.take_recheck() is True and watch.take_recheck() is False
+            assert watch.notification is None
+            release.set()
+            while watch.notification is None:
+                await watch.wait(1.0)
+        assert (watch.notification.slot, watch.notification.err) == (77, note["value"]["err"])
+        assert watch.live is False and watch.failed is None
+    assert [r["params"] for r in srv.subscribes] == [[str(sig), {"commitment": "confirmed"}]] * 2
+
+
+async def test_signature_watch_gives_up_and_says_why():
+    """Nothing listening: the watch ends with ``failed`` set and is never live."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with SignatureWatch(f"ws://127.0.0.1:{port}", Signature.new_unique(), policy=FAST,
+                              sleep=Sleeps(), open_timeout_s=2) as watch:
+        async with asyncio.timeout(10):
+            while watch.failed is None:
+                await watch.wait(1.0)
+    assert isinstance(watch.failed, TemporaryVenueError) and not watch.live
 
 
 async def test_refused_subscription_is_not_retried():

@@ -203,3 +203,43 @@ async def test_lands_after_timeout_is_filled_once():
     assert len(ledger.submitted["t"]) == 1
     assert ledger.fills["t"] == fill
     assert fill.in_amount_raw == 10**8
+
+
+class StatusOutageChain:
+    """A LiteSVM chain whose first ``outage`` status checks time out, and whose block height
+    jumps past every blockhash's validity at each read."""
+
+    def __init__(self, inner, outage):
+        self.inner, self.outage = inner, outage
+        self.name, self.reports_mainnet_compute_units = inner.name, False
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def signature_statuses(self, sigs):
+        if self.outage:
+            self.outage -= 1
+            raise TemporaryVenueError("getSignatureStatuses timed out", venue="faulty")
+        return await self.inner.signature_statuses(sigs)
+
+    async def block_height(self):
+        return self.inner.advance(self.inner.blockhash_validity + 1)
+
+
+async def test_failed_final_status_check_is_not_expiry():
+    """The transaction landed at once, then the chain passed its lastValidBlockHeight while
+    every status check timed out. A failed check is not "not found": the executor keeps asking
+    instead of declaring expiry and signing a second swap (which would spend twice)."""
+    pm = paper_market()
+    chain = StatusOutageChain(pm.chain, outage=5)
+    ledger = Ledger()
+    ex = Executor(chain, pm.wallet, pm.venues, hooks=ledger,
+                  config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0,
+                                        expired_retries=3))
+    sol = associated_token_address(pm.wallet.pubkey(), pm.base.mint)
+    before = pm.chain.token_amount(sol)
+    fill = await ex.execute(SwapIntent(client_order_id="f", input_mint=str(pm.base.mint),
+                                       output_mint=str(pm.quote.mint), in_amount_raw=10**8))
+    assert chain.outage == 0  # every failure was served
+    assert len(ledger.submitted["f"]) == 1 and ledger.fills["f"] == fill
+    assert before - pm.chain.token_amount(sol) == 10**8 == fill.in_amount_raw
