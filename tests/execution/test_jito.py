@@ -389,3 +389,26 @@ async def test_untipped_transaction_gets_a_tip_transaction(mock):
     assert tip_paid_lamports(tip_tx.message, TIPS) == JITO_MIN_TIP_LAMPORTS
     assert pm.chain.landed(main.signatures[0]).ok and pm.chain.landed(tip_tx.signatures[0]).ok
 
+
+
+async def test_sender_memory_is_bounded(mock):
+    """Past max_tracked sends the oldest quarter is forgotten; the newest are kept."""
+    mock.post(BUNDLES).mock(side_effect=lambda request: httpx.Response(200, json=dict(
+        BUILT["sendBundle_response"], id=json.loads(request.content)["id"],
+        result=f"id-{len(mock.calls)}")))
+    async with httpx.AsyncClient() as http:
+        sender = JitoSender(_client(http), TipPolicy(cap_lamports=10**6), max_tracked=8)
+        sender.tip_accounts = TIPS
+        payer = Keypair()
+        txs = []
+        for n in range(20):
+            tip = tip_instruction(payer.pubkey(), 2_000, TIPS, random.Random(n))
+            from solders.hash import Hash
+
+            txs.append(VersionedTransaction(MessageV0.try_compile(
+                payer.pubkey(), [tip], [], Hash.new_unique()), [payer]))
+            await sender(txs[-1])
+    assert len(sender.bundle_ids) <= 8
+    assert txs[-1].signatures[0] in sender.bundle_ids
+    assert txs[0].signatures[0] not in sender.bundle_ids
+    assert len(sender._tips) == len(sender.bundle_ids)  # tips go with their bundles

@@ -490,11 +490,14 @@ class JitoSender:
         tip_payer: signs a separate tip transaction for transactions that carry no tip (a
             venue-built transaction); None refuses such transactions.
         rng: random source for the tip account choice.
+        max_tracked: transactions remembered (bundle ids, statuses, tips); past it the
+            oldest quarter is forgotten.
     """
 
     def __init__(self, client: JitoClient, policy: TipPolicy, *, tip_payer: Keypair | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, max_tracked: int = 4096) -> None:
         self.client = client
+        self.max_tracked = max_tracked
         self.policy = policy
         self.tip_payer = tip_payer
         self.rng = rng or random.Random()
@@ -563,8 +566,21 @@ class JitoSender:
         if sent is not None and await self._landed_on_engine(sig, sent):
             return sent
         bundle_id = await self.client.send_bundle(self._bundle_for(tx))
+        if sig not in self.bundle_ids and len(self.bundle_ids) >= self.max_tracked:
+            self._trim()
         self.bundle_ids[sig] = bundle_id
         return bundle_id
+
+    def _trim(self) -> None:
+        """Forget the oldest quarter of the transactions sent (a 24/7 run must not grow).
+
+        They are long settled: a transaction lives ~150 blocks (about a minute), far less
+        than ``max_tracked`` sends take.
+        """
+        old = list(self.bundle_ids)[: max(1, self.max_tracked // 4)]
+        for sig in old:
+            for table in (self.bundle_ids, self.statuses, self._tips, self._tip_txs):
+                table.pop(sig, None)
 
     async def bundle_status(self, signature: Signature) -> BundleStatus | None:
         """``getBundleStatuses`` for the bundle sent with ``signature``; None until it lands
