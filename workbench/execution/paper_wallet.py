@@ -63,6 +63,8 @@ from workbench.execution.local_amm import LocalAmmVenue, LocalMarket, Pool
 from workbench.portfolio import Portfolio, reconcile
 from workbench.store import Store, ledger
 
+# ``workbench.execution.session`` is imported inside the functions that need it, so that
+# session.py can re-export this module for notebooks without an import cycle.
 if TYPE_CHECKING:
     from workbench.execution.executor import ExecutorConfig
     from workbench.execution.session import LocalSetup, SwapOutcome, TradingSession
