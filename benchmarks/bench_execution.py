@@ -10,7 +10,12 @@ LiteSVM's program cache), then ``gc.collect(); gc.freeze()`` moves everything al
 (the market, the modules) out of the collector's generations, as ``Engine.start`` does: a full
 collection then only walks objects made since, so its pause stays out of the p99.
 
+With ``--ledger`` the whole path also persists through the real ``LedgerHooks`` into a
+temporary SQLite ledger (intent committed before the send, status, fills, no balance
+snapshots), and its per-stage ``persist`` and ``ledger-fill`` numbers are printed too.
+
 Run: NUMBA_CACHE_DIR=.cache/numba .venv/bin/python benchmarks/bench_execution.py [--orders N]
+     [--ledger]
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from workbench.chain.programs import associated_token_address, transfer_checked_
 from workbench.domain import QuoteRequest
 from workbench.execution.executor import Executor, ExecutorConfig, SwapIntent
 from workbench.testing import paper_market
-
 
 WARMUP = 100
 
@@ -85,13 +89,47 @@ def floor_samples(pm, n: int, cpu=None) -> list[int]:
     return out
 
 
-async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None) -> list[int]:
+class TimedHooks:
+    """Times the ledger's fill write (the intent and status writes fall in ``persist``)."""
+
+    def __init__(self, inner, timings):
+        self.inner, self.timings = inner, timings
+
+    def on_submitted(self, submitted):
+        return self.inner.on_submitted(submitted)
+
+    def on_status(self, coid, status, detail):
+        return self.inner.on_status(coid, status, detail)
+
+    async def on_fill(self, fill):
+        t = time.perf_counter_ns()
+        out = await self.inner.on_fill(fill)
+        self.timings["ledger-fill"].append(time.perf_counter_ns() - t)
+        return out
+
+
+def ledger_hooks(pm, path, timings):
+    from workbench.domain import Pair
+    from workbench.execution.ledger_hooks import LedgerHooks, pool_owners_of
+    from workbench.store import open_store
+
+    store = open_store(f"sqlite:///{path}")
+    store.upgrade()
+    hooks = LedgerHooks(store, owner=pm.wallet.pubkey(), pairs=[Pair(base=pm.base, quote=pm.quote)],
+                        chain=pm.chain, pool_owners=pool_owners_of(pm.venues),
+                        snapshot_balances=False)
+    return TimedHooks(hooks, timings)
+
+
+async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None,
+                     ledger_path=None) -> list[int]:
     """Whole-path wall samples (ns) for ``n`` alternating sells/buys on a fresh paper market;
     thread CPU time per order (immune to other processes on a shared machine) goes to
     ``cpu``."""
     pm = paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
     chain = TimedChain(pm.chain, timings if timings is not None else defaultdict(list))
-    ex = Executor(chain, pm.wallet, pm.venues,
+    hooks = ledger_hooks(pm, ledger_path, timings) if ledger_path is not None else None
+    ex = Executor(chain, pm.wallet, pm.venues, hooks=hooks,
                   config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0,
                                         simulate=simulate),
                   check=lambda route: True,
@@ -124,6 +162,22 @@ async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None) -> list[
         if cpu is not None:
             cpu.append(time.thread_time_ns() - c)
     return whole
+
+
+async def main_ledger(n: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    timings: dict[str, list[int]] = defaultdict(list)
+    cpu: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = await whole_path(n, simulate=True, timings=timings, cpu=cpu,
+                                 ledger_path=Path(tmp) / "bench.db")
+    print(f"orders: {n}, simulate on, LedgerHooks on SQLite (intent committed before send)")
+    for stage in ("persist", "ledger-fill"):
+        print(f"{stage:<12}{pct(timings[stage], .5):>10.1f}{pct(timings[stage], .99):>10.1f}")
+    print(f"{'whole':<12}{pct(whole, .5):>10.1f}{pct(whole, .99):>10.1f}   (wall µs)")
+    print(f"{'whole cpu':<12}{pct(cpu, .5):>10.1f}{pct(cpu, .99):>10.1f}   (thread CPU µs)")
 
 
 async def main(n: int) -> None:
@@ -166,4 +220,7 @@ async def main(n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2_000)
-    asyncio.run(main(parser.parse_args().orders))
+    parser.add_argument("--ledger", action="store_true",
+                        help="persist through LedgerHooks into a temporary SQLite ledger")
+    args = parser.parse_args()
+    asyncio.run(main_ledger(args.orders) if args.ledger else main(args.orders))
