@@ -15,6 +15,8 @@ from workbench.strategies.base import OHLCV_COLUMNS, check_bars
 
 __all__ = ["load_ohlcv", "make_venue_frame"]
 
+_COW = int(pd.__version__.split(".")[0]) >= 3  # copy-on-write always on: shallow copies are safe
+
 
 def load_ohlcv(source: str | Path | pd.DataFrame, *, timeframe: str = "5m") -> pd.DataFrame:
     """OHLCV bars indexed by UTC time, float columns open, high, low, close, volume.
@@ -53,6 +55,11 @@ def load_ohlcv(source: str | Path | pd.DataFrame, *, timeframe: str = "5m") -> p
     check_bars(frame, columns=("close",))
     cols = [c for c in OHLCV_COLUMNS if c in frame.columns]
     extra = [c for c in frame.columns if c not in OHLCV_COLUMNS]
+    in_shape = list(frame.columns) == cols + extra
+    if _COW and in_shape and all(frame[c].dtype == np.float64 for c in cols):
+        # already in shape: a shallow copy (copy-on-write keeps the caller's frame safe);
+        # selecting and astype-ing 100k rows again costs more than a whole backtest
+        return frame.copy(deep=False)
     return frame[cols + extra].astype(dict.fromkeys(cols, "float64"))
 
 

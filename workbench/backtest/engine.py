@@ -18,9 +18,10 @@ from workbench.backtest.kernels import (
     STATUS_DESC,
     arb_kernel,
     grid_kernel,
-    signals_kernel,
+    signals_kernel_into,
 )
-from workbench.backtest.result import BacktestResult, orders_frame, trades_from_orders
+from workbench.backtest.result import BacktestResult, orders_frame, trades_frame
+from workbench.backtest.signals import signal_arrays
 from workbench.errors import ConfigError
 from workbench.strategies import StrategyKind, StrategySpec, get_strategy
 from workbench.strategies.arbitrage import venue_arrays
@@ -46,8 +47,24 @@ def bars_per_year(index: pd.DatetimeIndex) -> float:
     """Bars per year from the median spacing of ``index``."""
     if len(index) < 2:
         return 1.0
-    step = float(np.median(np.diff(index.as_unit("ns").asi8))) / 1e9
+    steps = np.diff(index.as_unit("ns").asi8)
+    # evenly spaced bars (the usual case) need no median: it is the one step there is
+    lo, hi = steps.min(), steps.max()
+    step = (float(lo) if lo == hi else float(np.median(steps))) / 1e9
     return 365.25 * 86400.0 / step
+
+
+def _equity_frame(block: np.ndarray, close: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The equity frame on ``block`` (rows price, cash, base, equity; cash and base filled).
+
+    One 2-D block handed to pandas without a copy: building it from four columns would stack
+    them into a new block, and each fresh 100k-bar array costs page faults.
+    """
+    block[0] = close
+    np.multiply(block[2], close, out=block[3])
+    np.add(block[1], block[3], out=block[3])  # cash + base * close, as before
+    return pd.DataFrame(block.T, index=index, columns=["price", "cash", "base", "equity"],
+                        copy=False)
 
 
 def _series(data: pd.DataFrame, value: Any, column: str, default: Any) -> np.ndarray:
@@ -118,16 +135,23 @@ def run(
                           p.n_levels, p.is_geometric, float(p.size_per_level),
                           p.max_inventory_levels, p.out_of_range_code, cash0, gamma,
                           depth_mult, max_buy, max_sell, min_q)
+        block = np.empty((4, len(close)))  # price, cash, base, equity: the equity frame's block
+        block[1], block[2] = out[0], out[1]
+        k, *recs = out[2:]
     else:
-        sig = spec.compute_signals(bars, p)
-        out = signals_kernel(close, sig["entry"].to_numpy(np.bool_), sig["exit"].to_numpy(np.bool_),
-                             depth, tx.cost, tx.is_landed, tx.failed, cash0, gamma, depth_mult,
-                             max_buy, max_sell, min_q)
-    cash, base, k, *recs = out
+        entry, exit_ = signal_arrays(spec, bars, p)
+        block = np.empty((4, len(close)))
+        k, *recs = signals_kernel_into(close, entry, exit_, depth, tx.cost, tx.is_landed,
+                                       tx.failed, cash0, gamma, depth_mult, max_buy, max_sell,
+                                       min_q, block[1], block[2])
     orders = orders_frame(bars.index, tuple(recs), k)
-    equity = pd.DataFrame({"price": close, "cash": cash, "base": base,
-                           "equity": cash + base * close}, index=bars.index)
-    trades = trades_from_orders(orders, float(close[-1]), bars.index[-1])
+    equity = _equity_frame(block, close, bars.index)
+    # trades straight from the kernel records, not read back from the orders frame
+    bar, side, size, _, quote, _, _, tx_paid, status = (r[:k] for r in recs[:9])
+    ns = bars.index.as_unit("ns").asi8
+    filled = status == FILLED
+    trades = trades_frame(ns[bar[filled]], side[filled] > 0, size[filled], quote[filled],
+                          tx_paid[filled], int(ns[-1]), float(close[-1]))
     return BacktestResult(strategy=spec.name, params=p, costs=costs, init_cash=Decimal(init_cash),
                           equity=equity, orders=orders, trades=trades,
                           bars_per_year=bars_per_year(bars.index))

@@ -47,6 +47,7 @@ __all__ = [
     "fifo_trades",
     "grid_kernel",
     "signals_kernel",
+    "signals_kernel_into",
     "sweep_signals_kernel",
 ]
 
@@ -196,6 +197,29 @@ def signals_kernel(
     n = close.shape[0]
     cash_out = np.empty(n)
     base_out = np.empty(n)
+    out = signals_kernel_into(close, entries, exits, depth, tx_cost, is_landed, n_failed,
+                              init_cash, gamma, depth_mult, max_buy_frac, max_sell_frac,
+                              min_quote, cash_out, base_out)
+    return (cash_out, base_out) + out  # noqa: RUF005 (numba: tuple concatenation)
+
+
+@njit(cache=True)
+def signals_kernel_into(
+    close: np.ndarray, entries: np.ndarray, exits: np.ndarray, depth: np.ndarray,
+    tx_cost: np.ndarray, is_landed: np.ndarray, n_failed: np.ndarray, init_cash: float,
+    gamma: float, depth_mult: float, max_buy_frac: float, max_sell_frac: float,
+    min_quote: float, cash_out: np.ndarray, base_out: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """:func:`signals_kernel` writing per-bar cash and base into the caller's arrays.
+
+    ``run`` passes two rows of the equity frame's block, so the curve is written once where
+    it is kept instead of being copied there (every fresh 100k-bar array costs page faults).
+
+    Returns:
+        ``(n_orders, bar, side, size, price, quote, pool_fee, impact, tx_cost, status,
+        failed_tx)``.
+    """
+    n = close.shape[0]
     r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = _records(
         n + 1)
     cash = init_cash
@@ -258,8 +282,7 @@ def signals_kernel(
                 cash -= tx
         cash_out[i] = cash
         base_out[i] = base
-    return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
-            r_status, r_fail)
+    return (k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail)
 
 
 @njit(cache=True)

@@ -93,8 +93,15 @@ class BacktestResult:
         return to_portfolio(self)
 
 
-_STATUS_TEXT = np.array([STATUS_DESC[c] for c in range(max(STATUS_DESC) + 1)], dtype=object)
-_SIDE_TEXT = np.array(["sell", "buy"], dtype=object)
+# text columns by taking from a two- or five-value array of pandas' default string dtype: no
+# per-row Python strings to convert (str in pandas 3, object before)
+_STATUS_TEXT = pd.Series([STATUS_DESC[c] for c in range(max(STATUS_DESC) + 1)]).array
+_SIDE_TEXT = pd.Series(["sell", "buy"]).array
+
+
+def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 ns since the epoch as a UTC DatetimeIndex (``pd.to_datetime(ns, utc=True)``)."""
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
 
 
 def orders_frame(index: pd.DatetimeIndex, recs: tuple[Any, ...], k: int) -> pd.DataFrame:
@@ -103,9 +110,9 @@ def orders_frame(index: pd.DatetimeIndex, recs: tuple[Any, ...], k: int) -> pd.D
     bar, side, size, price, quote, fee, imp, tx, status = (np.asarray(r[:k]) for r in recs[:9])
     failed = np.asarray(recs[9][:k]) if len(recs) > 9 else np.zeros(k, np.int64)
     return pd.DataFrame({
-        "ts": index[bar], "bar": bar, "side": _SIDE_TEXT[(side > 0).view(np.int8)],
+        "ts": index[bar], "bar": bar, "side": _SIDE_TEXT.take((side > 0).view(np.int8)),
         "size": size, "price": price, "quote": quote, "pool_fee": fee, "impact": imp,
-        "tx_cost": tx, "status": _STATUS_TEXT[status], "failed_tx": failed.astype(np.int64),
+        "tx_cost": tx, "status": _STATUS_TEXT.take(status), "failed_tx": failed.astype(np.int64),
     }, columns=ORDER_COLUMNS)
 
 
@@ -134,8 +141,8 @@ def trades_frame(ts: np.ndarray, is_buy: np.ndarray, size: np.ndarray, quote: np
         np.ascontiguousarray(tx, dtype=np.float64), int(last_ns), float(last_price))
     entry_v, exit_v = entry_v[:j], exit_v[:j]
     return pd.DataFrame({
-        "entry_ts": pd.to_datetime(t_in[:j], utc=True),
-        "exit_ts": pd.to_datetime(t_out[:j], utc=True),
+        "entry_ts": _utc(t_in[:j]),
+        "exit_ts": _utc(t_out[:j]),
         "size": b[:j],
         "entry_value": entry_v,
         "exit_value": exit_v,
@@ -149,6 +156,15 @@ def _sum(x: np.ndarray) -> float:
     """``Series.sum()`` of a float array: NaN counts as 0, summed in place (same bits)."""
     nan = np.isnan(x)
     return x.sum() if not nan.any() else np.where(nan, 0.0, x).sum()
+
+
+def _std(x: np.ndarray, mean: float, *, out: np.ndarray) -> float:
+    """``x.std()`` given ``mean = x.mean()``, NumPy's own steps (``_var``: subtract the mean,
+    square in place, pairwise sum, divide), with ``out`` as the scratch array instead of a
+    fresh one."""
+    np.subtract(x, mean, out=out)
+    np.multiply(out, out, out=out)
+    return math.sqrt(np.add.reduce(out) / x.shape[0])
 
 
 def compute_stats(
@@ -171,10 +187,10 @@ def compute_stats(
     years = span_s / (365.25 * 86400.0)
     cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 and total > -1 else float("nan")
     r, down2, mdd = equity_returns(eq, float(init_cash))
-    sd = r.std()
     down = math.sqrt(float(down2.mean()))
-    ann = math.sqrt(bars_per_year)
     mean = r.mean()
+    sd = _std(r, mean, out=down2)
+    ann = math.sqrt(bars_per_year)
     sharpe = mean / sd * ann if sd > 0 else float("nan")
     sortino = mean / down * ann if down > 0 else float("nan")
     if len(trades):
