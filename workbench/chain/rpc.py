@@ -61,6 +61,7 @@ MAX_SIGNATURE_STATUSES = 256  # getSignatureStatuses limit per call
 MAX_MULTIPLE_ACCOUNTS = 100  # getMultipleAccounts limit per call
 MAX_FEE_ACCOUNTS = 128  # getRecentPrioritizationFees limit
 _SEND_POLICY = RetryPolicy(max_attempts=2, base_delay_s=0.1)
+_SENT_CACHE = 64  # base64 texts kept for re-broadcasts (one per transaction in flight)
 
 
 def _chunks(items: Sequence[Any], n: int) -> list[Sequence[Any]]:
@@ -106,6 +107,7 @@ class RpcChain:
         self._clock = clock
         self._blockhash: tuple[float, Commitment, BlockhashInfo] | None = None
         self._fees: dict[tuple[str, ...], tuple[float, list[int]]] = {}
+        self._sent_b64: dict[Signature, str] = {}
 
     @classmethod
     def from_urls(
@@ -188,6 +190,30 @@ class RpcChain:
         except ValueError as exc:
             raise SchemaError(f"Cannot send {len(tx_bytes)} bytes that do not decode as a "
                               f"transaction ({exc}).", source="sendTransaction") from exc
+        return await self._send_encoded(own, self._encoded(own, tx_bytes), skip_preflight)
+
+    async def send_transaction(
+        self, tx: VersionedTransaction, *, skip_preflight: bool = True
+    ) -> Signature:
+        """Send a signed transaction. See :meth:`send_raw`.
+
+        A re-broadcast of the same transaction reuses its base64 text (serialized once).
+        """
+        own = tx.signatures[0]
+        text = self._sent_b64.get(own)
+        if text is None:
+            text = self._encoded(own, bytes(tx))
+        return await self._send_encoded(own, text, skip_preflight)
+
+    def _encoded(self, own: Signature, tx_bytes: bytes) -> str:
+        text = self._sent_b64.get(own)
+        if text is None:
+            if len(self._sent_b64) >= _SENT_CACHE:
+                del self._sent_b64[next(iter(self._sent_b64))]
+            text = self._sent_b64[own] = base64.b64encode(tx_bytes).decode()
+        return text
+
+    async def _send_encoded(self, own: Signature, text: str, skip_preflight: bool) -> Signature:
         opts: dict[str, Any] = {"encoding": "base64", "skipPreflight": skip_preflight,
                                 "maxRetries": 0}
         if not skip_preflight:
@@ -200,15 +226,8 @@ class RpcChain:
                                   source="sendTransaction", payload=str(echoed))
             return own
 
-        return await self.rpc.call(
-            "sendTransaction", [base64.b64encode(tx_bytes).decode(), opts], parse=check,
-            policy=_SEND_POLICY)
-
-    async def send_transaction(
-        self, tx: VersionedTransaction, *, skip_preflight: bool = True
-    ) -> Signature:
-        """Send a signed transaction. See :meth:`send_raw`."""
-        return await self.send_raw(bytes(tx), skip_preflight=skip_preflight)
+        return await self.rpc.call("sendTransaction", [text, opts], parse=check,
+                                   policy=_SEND_POLICY)
 
     async def signature_statuses(
         self, signatures: Sequence[Signature], *, search_history: bool = False,
