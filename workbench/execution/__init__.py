@@ -11,6 +11,7 @@ from workbench.execution.executor import (
 from workbench.execution.jito import JitoClient, JitoSender, TipFloor, TipPolicy
 from workbench.execution.keystore import Keystore, Wallet
 from workbench.execution.ledger_hooks import LedgerHooks
+from workbench.execution.paper_wallet import PaperSpec, PaperWallet
 from workbench.execution.router import Route, RouteLeg, Router
 from workbench.execution.session import TradingSession, open_local_market, outcomes_frame
 
@@ -22,6 +23,8 @@ __all__ = [
     "JitoSender",
     "Keystore",
     "LedgerHooks",
+    "PaperSpec",
+    "PaperWallet",
     "Route",
     "RouteLeg",
     "Router",
