@@ -125,11 +125,11 @@ def test_market_page_shows_candles_and_pool_depth(tab: Any, served: dict[str, An
     page = open_page(tab, served, "market")
     note = page.wait_for_selector('[data-testid="depth-note"]', timeout=10_000)
     text = note.inner_text()
-    assert "local:SOL/USDT#1" in text and "engine does not publish depth" in text
+    assert "local:SOL/USDT#1" in text and "engine has not published its depth" in text
     view = queries.load_pool_depth(served["store"], symbol="SOL/USDT", venue="local:SOL/USDT#1")
     assert view.source == "candles"
     assert queries._decimal_text(view.price) in text
-    page.locator(".wb-depth select").select_option(label="SOL/USDT @ local:SOL/USDT#2")
+    page.locator(".wb-depth select").select_option(label="local:SOL/USDT#2")
     page.wait_for_selector('[data-testid="depth-note"] >> text=local:SOL/USDT#2', timeout=5000)
 
 

@@ -49,7 +49,7 @@ def test_depth_source_order(tmp_path: Path) -> None:
     store, _seed, _ = seeded_store(tmp_path)
     thin = queries.load_pool_depth(store, symbol="SOL/USDT", venue="local:SOL/USDT#2")
     assert thin.source == "candles" and thin.price is not None
-    assert "engine does not publish depth" in thin.note
+    assert "engine has not published its depth" in thin.note
     ledger.set_state(store, "engine_cursor", {"ts": 1_704_074_100_000_000_000,
                                               "closes": ["101.5", "102.25", "104.12"]})
     deep = queries.load_pool_depth(store, symbol="SOL/USDT", venue="local:SOL/USDT#1")

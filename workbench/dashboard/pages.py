@@ -25,7 +25,6 @@ from workbench.dashboard.context import DashboardContext
 from workbench.dashboard.control import KILL_CONFIRMATION, ControlRefused
 from workbench.errors import WorkbenchError
 from workbench.store import ledger
-from workbench.store.models import EngineState
 
 __all__ = [
     "PAGES",
@@ -490,22 +489,34 @@ class RiskPage(Page):
 
 
 class MarketPage(Page):
-    """Candles and depth from the store for a chosen pair and venue."""
+    """Candles and depth from the store for a chosen pair, venue and timeframe.
+
+    Opens on the pair and timeframe the engine trades (from its published depth, else its
+    marks; see :func:`queries.load_engine_market`), and lets the user pick any stored pair,
+    timeframe and candle source, and any depth venue of the pair. A choice the user made is
+    kept across refreshes.
+    """
 
     title, slug = "Market", "market"
 
     def __init__(self, ctx: DashboardContext, **params: Any) -> None:
         super().__init__(ctx, **params)
-        self.series = pn.widgets.Select(name="Series (source · pair · timeframe)", options={},
-                                        width=360)
-        self.depth_key = pn.widgets.Select(name="Depth (pair @ venue)", options={}, width=300,
+        self.pair = pn.widgets.Select(name="Pair", options=[], width=160,
+                                      css_classes=["wb-market-pair"])
+        self.timeframe = pn.widgets.Select(name="Timeframe", options=[], width=110,
+                                           css_classes=["wb-market-timeframe"])
+        self.source = pn.widgets.Select(name="Candles from (venue / source)", options=[],
+                                        width=220, css_classes=["wb-market-source"])
+        self.depth_key = pn.widgets.Select(name="Depth venue", options={}, width=260,
                                            css_classes=["wb-depth"])
-        self.source = ColumnDataSource({k: [] for k in
-                                        ("ts", "open", "high", "low", "close", "color")})
+        self.engine_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.candles_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.source_data = ColumnDataSource({k: [] for k in
+                                             ("ts", "open", "high", "low", "close", "color")})
         self.fig = figure(x_axis_type="datetime", height=320, sizing_mode="stretch_width",
                           title="Candles", tools="pan,wheel_zoom,box_zoom,reset")
-        self.fig.segment("ts", "high", "ts", "low", source=self.source, color="color")
-        self.bar_width = self.fig.vbar("ts", 1, "open", "close", source=self.source,
+        self.fig.segment("ts", "high", "ts", "low", source=self.source_data, color="color")
+        self.bar_width = self.fig.vbar("ts", 1, "open", "close", source=self.source_data,
                                        fill_color="color", line_color="color")
         self.depth_source = ColumnDataSource({"impact_bps": [], "bid_base": [], "ask_base": []})
         self.depth_fig = figure(height=220, sizing_mode="stretch_width",
@@ -519,18 +530,84 @@ class MarketPage(Page):
                                    legend_label=side, size=5)
         self.depth_note = pn.pane.HTML("", sizing_mode="stretch_width")
         self._depth_sig: tuple[Any, ...] = ()
-        self.series.param.watch(lambda _e: self._load_candles(), "value")
-        self.depth_key.param.watch(lambda _e: self._load_depth(), "value")
         self._sig: tuple[Any, ...] = ()
+        self._summary = pd.DataFrame(columns=["source", "symbol", "timeframe", "rows", "last"])
+        self._depth_keys: list[str] = []
+        self._engine: tuple[str, str] | None = None
+        self._updating = False
+        self.pair.param.watch(lambda _e: self._on_choice(), "value")
+        self.timeframe.param.watch(lambda _e: self._on_choice(), "value")
+        self.source.param.watch(lambda _e: self._on_choice(), "value")
+        self.depth_key.param.watch(lambda _e: self._load_depth(), "value")
         self.refresh()
 
-    def _load_candles(self) -> None:
-        if not self.series.value:
+    @property
+    def series(self) -> str | None:
+        """The chosen candle series as ``source|symbol|timeframe`` (None when none)."""
+        if not (self.pair.value and self.timeframe.value and self.source.value):
+            return None
+        return f"{self.source.value}|{self.pair.value}|{self.timeframe.value}"
+
+    @staticmethod
+    def _pick(current: Any, options: list[Any], preferred: Any = None) -> Any:
+        if current in options:
+            return current
+        if preferred in options:
+            return preferred
+        return options[0] if options else None
+
+    def _sync_choices(self) -> None:
+        """Options of each selector from the store; defaults follow the engine's market."""
+        summary, keys = self._summary, self._depth_keys
+        engine_pair, engine_tf = self._engine or (None, None)
+        pairs = sorted(set(summary["symbol"]) | {k.split(":", 2)[1] for k in keys})
+        if engine_pair and engine_pair not in pairs:
+            pairs.insert(0, engine_pair)
+        self._updating = True
+        try:
+            if list(self.pair.options) != pairs:
+                self.pair.options = pairs
+            self.pair.value = self._pick(self.pair.value, pairs, engine_pair)
+            rows = summary[summary["symbol"] == self.pair.value]
+            tfs = sorted(set(rows["timeframe"]), key=_timeframe_seconds)
+            if list(self.timeframe.options) != tfs:
+                self.timeframe.options = tfs
+            prefer_tf = engine_tf if self.pair.value == engine_pair else None
+            self.timeframe.value = self._pick(self.timeframe.value, tfs, prefer_tf)
+            rows = rows[rows["timeframe"] == self.timeframe.value].sort_values(
+                "last", ascending=False)
+            sources = list(dict.fromkeys(rows["source"]))
+            if list(self.source.options) != sources:
+                self.source.options = sources
+            self.source.value = self._pick(self.source.value, sources)
+            depth = {k.split(":", 2)[2]: k for k in keys
+                     if k.split(":", 2)[1] == self.pair.value}
+            if self.depth_key.options != depth:
+                self.depth_key.options = depth
+            self.depth_key.value = self._pick(self.depth_key.value, list(depth.values()))
+        finally:
+            self._updating = False
+
+    def _on_choice(self) -> None:
+        if self._updating:
             return
-        source, symbol, timeframe = self.series.value.split("|")
+        self._sync_choices()
+        self._load_candles()
+        self._load_depth()
+
+    def _load_candles(self) -> None:
+        series = self.series
+        if series is None:
+            self._sig = ()
+            self.source_data.data = {k: [] for k in self.source_data.data}
+            self.fig.title.text = f"No stored candles for {self.pair.value or 'any pair'}"
+            _set_html(self.candles_note, '<span data-testid="candles-note">No stored candles '
+                      f"for {_html.escape(str(self.pair.value or 'any pair'))}.</span>")
+            return
+        source, symbol, timeframe = series.split("|")
         bars = queries.load_market_candles(self.ctx.store, symbol=symbol, timeframe=timeframe,
                                            source=source)
-        sig = (self.series.value, len(bars), bars.index[-1] if len(bars) else None,
+        sig = (series, len(bars), bars.index[-1] if len(bars) else None,
                float(bars["close"].iloc[-1]) if len(bars) else None)
         if sig == self._sig:
             return
@@ -539,17 +616,24 @@ class MarketPage(Page):
         step_ms = float(np.median(np.diff(ts.asi8)) / 1e6) if len(ts) > 1 else 60_000.0
         self.bar_width.glyph.width = step_ms * 0.7
         self.fig.title.text = f"{symbol} {timeframe} ({source}), last {len(bars)} bars"
-        self.source.data = {"ts": ts, "open": bars["open"].to_numpy(),
-                            "high": bars["high"].to_numpy(), "low": bars["low"].to_numpy(),
-                            "close": bars["close"].to_numpy(),
-                            "color": np.where(bars["close"] >= bars["open"], "#1a7f37",
-                                              "#cf222e")}
+        _set_html(self.candles_note, f'<span data-testid="candles-note">Candles: '
+                  f"{_html.escape(self.fig.title.text)}.</span>")
+        self.source_data.data = {"ts": ts, "open": bars["open"].to_numpy(),
+                                 "high": bars["high"].to_numpy(), "low": bars["low"].to_numpy(),
+                                 "close": bars["close"].to_numpy(),
+                                 "color": np.where(bars["close"] >= bars["open"], "#1a7f37",
+                                                   "#cf222e")}
 
     def _load_depth(self) -> None:
+        if self._updating:
+            return
         if not self.depth_key.value:
-            _set_html(self.depth_note, "<i>No depth: the engine published no "
-                      "<code>depth:&lt;pair&gt;:&lt;venue&gt;</code> key and no paper pool is "
-                      "configured.</i>")
+            _set_html(self.depth_note, '<i data-testid="depth-note">No depth for '
+                      f"{_html.escape(str(self.pair.value))}: the engine published no "
+                      "<code>depth:&lt;pair&gt;:&lt;venue&gt;</code> key for it and it has no "
+                      "paper pool.</i>")
+            self.depth_source.data = {"impact_bps": [], "bid_base": [], "ask_base": []}
+            self._depth_sig = ()
             return
         _, symbol, venue = self.depth_key.value.split(":", 2)
         view = queries.load_pool_depth(self.ctx.store, symbol=symbol, venue=venue)
@@ -557,46 +641,44 @@ class MarketPage(Page):
                   f"{_html.escape(view.note)}</span>")
         data = {c: view.levels[c].astype(float).to_numpy()
                 for c in ("impact_bps", "bid_base", "ask_base")}
-        if self._depth_sig != (self.depth_key.value, view.source, view.price, len(view.levels)):
-            self._depth_sig = (self.depth_key.value, view.source, view.price, len(view.levels))
+        sig = (self.depth_key.value, view.source, view.price, view.ts,
+               tuple(data["bid_base"]))
+        if self._depth_sig != sig:
+            self._depth_sig = sig
             self.depth_source.data = data
 
-    def _depth_keys(self) -> list[str]:
-        """Published ``depth:`` keys, then the configured paper pools not among them."""
-        from sqlalchemy import select
-
-        with self.ctx.store.engine.connect() as conn:
-            keys = sorted(r[0] for r in conn.execute(
-                select(EngineState.key).where(EngineState.key.like("depth:%"))))
-        pools = [f"depth:{p.symbol}:{p.name}" for p in queries.PAPER_POOLS]
-        return keys + [k for k in pools if k not in keys]
-
     def refresh(self) -> None:
-        summary = queries.load_candle_series(self.ctx.store)
-        options = {f"{r.source} · {r.symbol} · {r.timeframe} ({r.rows} bars)":
-                   f"{r.source}|{r.symbol}|{r.timeframe}" for r in summary.itertuples()}
-        if options != self.series.options:
-            self.series.options = options
-            if self.series.value not in options.values() and options:
-                # the engine's traded pair (its marks) first, else the first series
-                traded = set(ledger.get_state(self.ctx.store, "marks") or {})
-                values = list(options.values())
-                self.series.value = next((v for v in values if v.split("|")[1] in traded),
-                                         values[0])
-        keys = self._depth_keys()
-        depth_options = {" @ ".join(k.split(":", 2)[1:]): k for k in keys}
-        if depth_options != self.depth_key.options:
-            self.depth_key.options = depth_options
-            if self.depth_key.value not in keys:
-                self.depth_key.value = keys[0] if keys else None
+        self._summary = queries.load_candle_series(self.ctx.store)
+        self._depth_keys = queries.load_depth_keys(self.ctx.store)
+        self._engine = queries.load_engine_market(self.ctx.store)
+        self._sync_choices()
+        if self._engine:
+            note = (f'<span data-testid="market-engine">The engine trades '
+                    f"<b>{_html.escape(self._engine[0])}</b> on "
+                    f"<b>{_html.escape(self._engine[1] or '?')}</b> bars.</span>")
+        else:
+            note = ('<span data-testid="market-engine">No engine market published yet '
+                    "(no depth snapshot, no marks).</span>")
+        _set_html(self.engine_note, note)
         self._load_candles()
         self._load_depth()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(self.series, pn.pane.Bokeh(self.fig, sizing_mode="stretch_width"),
-                         self.depth_key, self.depth_note,
-                         pn.pane.Bokeh(self.depth_fig, sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+        return pn.Column(
+            pn.Row(self.pair, self.timeframe, self.source, self.depth_key, align="end"),
+            self.engine_note, self.candles_note,
+            pn.pane.Bokeh(self.fig, sizing_mode="stretch_width"),
+            self.depth_note, pn.pane.Bokeh(self.depth_fig, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+
+def _timeframe_seconds(timeframe: str) -> float:
+    """Seconds in ``1m``, ``5m``, ``1h``, ``1d`` ... (unknown units sort last)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    try:
+        return float(timeframe[:-1]) * units[timeframe[-1]]
+    except (KeyError, ValueError):
+        return float("inf")
 
 
 class SystemPage(Page):

@@ -62,6 +62,8 @@ __all__ = [
     "compute_today_pnl",
     "load_candle_series",
     "load_depth",
+    "load_depth_keys",
+    "load_engine_market",
     "load_engine_status",
     "load_feed_lag",
     "load_fills_view",
@@ -430,6 +432,44 @@ def load_market_candles(store: Store, *, symbol: str, timeframe: str, source: st
     return frame.iloc[-bars:]
 
 
+def load_depth_keys(store: Store, pools: tuple[PaperPool, ...] | None = None) -> list[str]:
+    """``depth:<pair>:<venue>`` keys: those the engine published, then the configured paper
+    pools not among them (their depth is computed from prices, see :func:`load_pool_depth`)."""
+    from sqlalchemy import select
+
+    from workbench.store.models import EngineState
+
+    with store.engine.connect() as conn:
+        keys = sorted(r[0] for r in conn.execute(
+            select(EngineState.key).where(EngineState.key.like("depth:%"))))
+    extra = [f"depth:{p.symbol}:{p.name}" for p in (PAPER_POOLS if pools is None else pools)]
+    return keys + [k for k in extra if k not in keys]
+
+
+def load_engine_market(store: Store) -> tuple[str, str] | None:
+    """(pair, timeframe) the engine trades: from its newest published depth snapshot (which
+    names both), else the pair of its marks or health feeds with timeframe ``""``; None when
+    the engine has published neither."""
+    from sqlalchemy import select
+
+    from workbench.store.models import EngineState
+
+    with store.engine.connect() as conn:
+        newest = conn.execute(
+            select(EngineState.key).where(EngineState.key.like("depth:%"))
+            .order_by(EngineState.ts_updated.desc()).limit(1)).scalar()
+    if newest is not None:
+        state = ledger.get_state(store, newest) or {}
+        if state.get("symbol"):
+            return str(state["symbol"]), str(state.get("timeframe") or "")
+    marks = ledger.get_state(store, "marks") or {}
+    pairs = [k for k in marks if "/" in k]
+    if not pairs:
+        feeds = (ledger.get_state(store, "health") or {}).get("feeds") or {}
+        pairs = [k for k in feeds if "/" in k]
+    return (pairs[0], "") if pairs else None
+
+
 def load_depth(store: Store, *, symbol: str, venue: str) -> pd.DataFrame:
     """Depth levels published for a pair on a venue: impact_bps, bid_base, ask_base."""
     state = ledger.get_state(store, f"depth:{symbol}:{venue}") or {}
@@ -511,14 +551,16 @@ class DepthView:
         source: ``published`` (the engine's ``depth:`` key), ``engine`` (paper pool at the
             engine's replayed price), ``candles`` (paper pool at the newest stored close)
             or ``none``.
-        price: the pool's spot price used, None when published or unknown.
+        price: the pool's spot price (published or used), None when unknown.
         note: one sentence for the page saying what the curve is.
+        ts: the bar time (ns) of a published snapshot, None otherwise.
     """
 
     levels: pd.DataFrame
     source: str
     price: Decimal | None
     note: str
+    ts: int | None = None
 
 
 def _pool_price(store: Store, pool: PaperPool) -> tuple[Decimal | None, str, str]:
@@ -546,9 +588,16 @@ def load_pool_depth(store: Store, *, symbol: str, venue: str,
     are any, else computed for the configured paper pool (see the module docstring)."""
     published = load_depth(store, symbol=symbol, venue=venue)
     if len(published):
-        return DepthView(levels=published, source="published", price=None,
-                         note=f"Depth of {symbol} on {venue} as the engine published it: "
-                              f"{len(published)} levels.")
+        state = ledger.get_state(store, f"depth:{symbol}:{venue}") or {}
+        price = _dec(state["price"]) if state.get("price") else None
+        ts = int(state["ts"]) if state.get("ts") else None
+        when = pd.Timestamp(ts, unit="ns", tz="UTC") if ts else "?"
+        return DepthView(
+            levels=published, source="published", price=price, ts=ts,
+            note=(f"Depth of {symbol} on {venue} as the engine published it for the bar of "
+                  f"{when}: {len(published)} levels"
+                  + (f", pool price {_decimal_text(price)}" if price is not None else "")
+                  + "."))
     pool = next((p for p in pools if p.name == venue and p.symbol == symbol), None)
     if pool is None:
         return DepthView(levels=published, source="none", price=None,
@@ -563,8 +612,8 @@ def load_pool_depth(store: Store, *, symbol: str, venue: str,
         levels=levels, source=source, price=price,
         note=(f"{venue}: constant-product pool with {_decimal_text(pool.depth_quote)} "
               f"{symbol.split('/')[-1]} of quote, fee {pool.fee_bps} bps, at price "
-              f"{_decimal_text(price)} ({when}). Computed from the configured paper pool; the "
-              "engine does not publish depth."))
+              f"{_decimal_text(price)} ({when}). Computed from the configured paper pool: the "
+              "engine has not published its depth (yet)."))
 
 
 # -- system ----------------------------------------------------------------------------------
