@@ -31,7 +31,7 @@ from workbench.chain.base import Chain
 from workbench.chain.classify import classify_tx_error
 from workbench.chain.types import Commitment, SignatureStatus
 from workbench.chain.ws import SignatureNotification, SignatureWatch
-from workbench.errors import TemporaryVenueError, TxError, TxExpired
+from workbench.errors import TemporaryVenueError, TxExpired, WorkbenchError
 from workbench.retry import RetryPolicy
 
 __all__ = ["Sender", "send_and_confirm"]
@@ -49,11 +49,21 @@ async def _status(chain: Chain, sig: Signature) -> SignatureStatus | None:
         return None
 
 
-async def _landed_failure(chain: Chain, sig: Signature, err: object) -> TxError:
-    try:
-        landed = await chain.get_transaction(sig)
-    except TemporaryVenueError:
-        landed = None
+async def _landed_failure(chain: Chain, sig: Signature, err: object,
+                          sleep: Callable[[float], Awaitable[None]], pause_s: float,
+                          tries: int = 3) -> WorkbenchError:
+    """The error of a transaction that landed and failed, with its logs when the node has
+    them (the logs tell insufficient funds or slippage from other failures)."""
+    landed = None
+    for i in range(tries):
+        try:
+            landed = await chain.get_transaction(sig)
+        except TemporaryVenueError:
+            landed = None
+        if landed is not None:
+            break
+        if i + 1 < tries:
+            await sleep(pause_s)
     return classify_tx_error(err, landed.logs if landed else (), signature=str(sig),
                              landed=True, venue=chain.name)
 
@@ -132,14 +142,14 @@ async def _confirm_loop(
         note = watch.notification if watch is not None else None
         if note is not None:
             if note.err is not None:
-                raise await _landed_failure(chain, sig, note.err)
+                raise await _landed_failure(chain, sig, note.err, sleep, poll_interval_s)
             return _from_notification(note, commitment)
         # poll unless a live subscription will tell; once after each (re)subscription too
         if watch is None or not watch.live or watch.take_recheck():
             status = await _status(chain, sig)
             if status is not None:
                 if status.err is not None:
-                    raise await _landed_failure(chain, sig, status.err)
+                    raise await _landed_failure(chain, sig, status.err, sleep, poll_interval_s)
                 if commitment.satisfied_by(status.confirmation_status):
                     return status
         try:
@@ -163,7 +173,7 @@ async def _confirm_loop(
                     signature=str(sig),
                 )
             if final.err is not None:
-                raise await _landed_failure(chain, sig, final.err)
+                raise await _landed_failure(chain, sig, final.err, sleep, poll_interval_s)
             if commitment.satisfied_by(final.confirmation_status):
                 return final
             await sleep(poll_interval_s)  # landed at the last moment, not yet at commitment
