@@ -19,6 +19,7 @@ from workbench.backtest.kernels import (
     arb_kernel,
     grid_kernel,
     signals_kernel_into,
+    step_range,
 )
 from workbench.backtest.result import BacktestResult, orders_frame, trades_frame
 from workbench.backtest.signals import signal_arrays
@@ -43,14 +44,19 @@ def resolve(strategy: str | StrategySpec[Any], params: Any = None) -> tuple[Stra
     return spec, params
 
 
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """int64 ns since the epoch (``as_unit("ns")`` copies even an ns index; skip it then)."""
+    return index.asi8 if index.unit == "ns" else index.as_unit("ns").asi8
+
+
 def bars_per_year(index: pd.DatetimeIndex) -> float:
     """Bars per year from the median spacing of ``index``."""
     if len(index) < 2:
         return 1.0
-    steps = np.diff(index.as_unit("ns").asi8)
+    ns = _ns(index)
     # evenly spaced bars (the usual case) need no median: it is the one step there is
-    lo, hi = steps.min(), steps.max()
-    step = (float(lo) if lo == hi else float(np.median(steps))) / 1e9
+    lo, hi = step_range(ns)
+    step = (float(lo) if lo == hi else float(np.median(np.diff(ns)))) / 1e9
     return 365.25 * 86400.0 / step
 
 
@@ -148,7 +154,7 @@ def run(
     equity = _equity_frame(block, close, bars.index)
     # trades straight from the kernel records, not read back from the orders frame
     bar, side, size, _, quote, _, _, tx_paid, status = (r[:k] for r in recs[:9])
-    ns = bars.index.as_unit("ns").asi8
+    ns = _ns(bars.index)
     filled = status == FILLED
     trades = trades_frame(ns[bar[filled]], side[filled] > 0, size[filled], quote[filled],
                           tx_paid[filled], int(ns[-1]), float(close[-1]))

@@ -48,6 +48,7 @@ __all__ = [
     "grid_kernel",
     "signals_kernel",
     "signals_kernel_into",
+    "step_range",
     "sweep_signals_kernel",
 ]
 
@@ -508,3 +509,17 @@ def equity_returns(equity: np.ndarray, init_cash: float) -> tuple[np.ndarray, np
         if i == 0 or dd > mdd or dd != dd:
             mdd = dd
     return r, down2, mdd
+
+
+@njit(cache=True)
+def step_range(ts: np.ndarray) -> tuple[int, int]:
+    """Smallest and largest step between consecutive ``ts`` (int64), without a diff array."""
+    lo = ts[1] - ts[0]
+    hi = lo
+    for i in range(2, ts.shape[0]):
+        d = ts[i] - ts[i - 1]
+        if d < lo:
+            lo = d
+        elif d > hi:
+            hi = d
+    return lo, hi

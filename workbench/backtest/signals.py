@@ -31,30 +31,36 @@ def sma_cross_arrays(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarra
     """
     n = close.shape[0]
     ring = slow + 1
-    cs = np.empty(ring)  # cs[i % ring] = running sum up to bar i
+    cs = np.empty(ring)  # cs[j] = running sum up to bar i, j = i mod ring
     entry = np.zeros(n, np.bool_)
     exit_ = np.zeros(n, np.bool_)
     s = 0.0
     pf = np.nan
     ps = np.nan
+    j = 0  # i mod ring, kept without a division
+    jf = ring - fast  # (i - fast) mod ring
+    js = ring - slow  # (i - slow) mod ring
     for i in range(n):
         s = s + close[i]
-        cs[i % ring] = s
+        cs[j] = s
         f = np.nan
         if i == fast - 1:
             f = s / fast
         elif i >= fast:
-            f = (s - cs[(i - fast) % ring]) / fast
+            f = (s - cs[jf]) / fast
         sl = np.nan
         if i == slow - 1:
             sl = s / slow
         elif i >= slow:
-            sl = (s - cs[(i - slow) % ring]) / slow
+            sl = (s - cs[js]) / slow
         if i > 0:
             entry[i] = f > sl and pf <= ps
             exit_[i] = f < sl and pf >= ps
         pf = f
         ps = sl
+        j = 0 if j == slow else j + 1
+        jf = 0 if jf == slow else jf + 1
+        js = 0 if js == slow else js + 1
     return entry, exit_
 
 
