@@ -9,6 +9,7 @@ suite checks) and port the change back here.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import nbformat
@@ -395,6 +396,33 @@ ledger.load_orders(store)[["client_order_id", "side", "amount", "status", "reaso
 ''',
         "ledger.load_risk_events(store)",
         "ledger.load_balances(store, owner=str(wallet.pubkey)).head(6)",
+        """md:
+## Across runs: a paper wallet that persists
+
+`PaperWallet` keeps the local chain (wallet, mints, pools) in a checksummed state file, saved
+atomically after every swap, so a second run resumes the balances the first one left and the
+ledger still reconciles against the chain. `workbench trade swap` uses the same file under
+the data directory.
+""",
+        '''
+from workbench.execution import PaperSpec, PaperWallet
+
+state = work / "paper_wallet.json"
+paper = PaperWallet.open(state, wallet=wallet, new=PaperSpec(prices=tuple(prices)))
+first = paper.session(store, gate, wallet=wallet, strategy="notebook-persistent")
+await first.start()
+await paper.swap(first, "USDC", "SOL", "100", slippage_bps=slippage_bps)
+paper.balances(store)
+''',
+        '''
+paper = PaperWallet.open(state, wallet=wallet)  # a later run: same file, balances carried over
+second = paper.session(store, gate, wallet=wallet, strategy="notebook-persistent")
+await second.start()
+await paper.swap(second, "SOL", "USDC", "0.3", slippage_bps=slippage_bps)
+recon = paper.reconcile(store)
+assert (recon["status"] == "ok").all(), recon
+recon
+''',
     ),
 }
 
@@ -622,6 +650,8 @@ def write_all(root: Path = ROOT) -> list[Path]:
         (root / folder).mkdir(parents=True, exist_ok=True)
         for name, nb in books.items():
             path = root / folder / f"{name}.ipynb"
+            for i, cell in enumerate(nb.cells):  # stable ids: a rewrite changes only what changed
+                cell.id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8]
             nbformat.validate(nb)
             nbformat.write(nb, str(path))
             written.append(path)
