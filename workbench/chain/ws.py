@@ -8,9 +8,9 @@ successful subscription resets the backoff.
 
 What a reconnect cannot give back: notifications sent while disconnected are lost. An account
 subscription's next notification carries the whole account, so it catches up by itself; a
-signature subscription may miss the one notification it was waiting for, so pass
-``on_reconnect`` (e.g. a ``getSignatureStatuses`` check) or keep the executor's polling loop,
-which never depends on websockets.
+signature subscription may miss the one notification it was waiting for. :class:`SignatureWatch`
+handles that for the executor's confirmation: it says when the socket is down (poll meanwhile)
+and asks for one ``getSignatureStatuses`` check after every (re)subscription.
 
 Example:
     >>> async for update in account_subscribe(ws_url, pool_vault):  # doctest: +SKIP
