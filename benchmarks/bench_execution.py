@@ -65,28 +65,24 @@ class TimedChain:
         return sig
 
 
-def floor_samples(pm, n: int, cpu=None) -> list[int]:
+def floor_step(pm):
+    """One floor sample per call: build, sign and send one bare SPL ``TransferChecked``."""
     chain, w = pm.chain, pm.wallet
     owner = w.pubkey()
     src = associated_token_address(owner, pm.quote.mint)
     dst = associated_token_address(pm.venues[0].pool.authority_pubkey, pm.quote.mint)
-    out = []
-    for i in range(-WARMUP, n):
-        if i == 0:
-            out.clear()
-            if cpu is not None:
-                cpu.clear()
-            _freeze()
+    count = iter(range(1, 1 << 62))
+
+    def step() -> tuple[int, int]:
         c, t = time.thread_time_ns(), time.perf_counter_ns()
         ix = transfer_checked_ix(source=src, mint=pm.quote.mint, destination=dst, owner=owner,
-                                 amount_raw=WARMUP + 1 + i, decimals=6)
+                                 amount_raw=next(count), decimals=6)
         msg = MessageV0.try_compile(owner, [ix], [], chain.blockhash_info().blockhash)
         tx = VersionedTransaction(msg, [w])
         chain.svm.send_transaction(tx)
-        out.append(time.perf_counter_ns() - t)
-        if cpu is not None:
-            cpu.append(time.thread_time_ns() - c)
-    return out
+        return time.perf_counter_ns() - t, time.thread_time_ns() - c
+
+    return step
 
 
 class TimedHooks:
@@ -121,47 +117,66 @@ def ledger_hooks(pm, path, timings):
     return TimedHooks(hooks, timings)
 
 
-async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None,
-                     ledger_path=None) -> list[int]:
-    """Whole-path wall samples (ns) for ``n`` alternating sells/buys on a fresh paper market;
-    thread CPU time per order (immune to other processes on a shared machine) goes to
-    ``cpu``."""
-    pm = paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
+def executor(pm, *, simulate: bool, timings=None, hooks=None) -> Executor:
     chain = TimedChain(pm.chain, timings if timings is not None else defaultdict(list))
-    hooks = ledger_hooks(pm, ledger_path, timings) if ledger_path is not None else None
-    ex = Executor(chain, pm.wallet, pm.venues, hooks=hooks,
-                  config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0,
-                                        simulate=simulate),
-                  check=lambda route: True,
-                  timer=(lambda stage, ns: timings[stage].append(ns)) if timings is not None
-                  else None)
+    return Executor(chain, pm.wallet, pm.venues, hooks=hooks,
+                    config=ExecutorConfig(poll_interval_s=0, resend_interval_s=0,
+                                          simulate=simulate),
+                    check=lambda route: True,
+                    timer=(lambda stage, ns: timings[stage].append(ns)) if timings is not None
+                    else None)
+
+
+def order_step(pm, ex: Executor):
+    """One whole-path sample per call: alternating sells and buys."""
     sol, usdc = str(pm.base.mint), str(pm.quote.mint)
-    if timings is not None:
-        for i in range(n):  # quote alone, on one venue
-            t = time.perf_counter_ns()
-            await pm.venues[0].quote(QuoteRequest(input_mint=sol, output_mint=usdc,
-                                                  in_amount_raw=10**8 + i))
-            timings["quote"].append(time.perf_counter_ns() - t)
-    whole = []
-    for i in range(-WARMUP, n):
-        if i == 0:
-            whole.clear()
-            if cpu is not None:
-                cpu.clear()
-            for stage, samples in (timings or {}).items():
-                if stage != "quote":
-                    samples.clear()
-            _freeze()
+    count = iter(range(1 << 62))
+
+    async def step() -> tuple[int, int]:
+        i = next(count)
         sell = i % 2 == 0
         intent = SwapIntent(client_order_id=f"b{i}", input_mint=sol if sell else usdc,
                             output_mint=usdc if sell else sol,
                             in_amount_raw=10**8 if sell else 15 * 10**6)
         c, t = time.thread_time_ns(), time.perf_counter_ns()
         await ex.execute(intent)
-        whole.append(time.perf_counter_ns() - t)
+        return time.perf_counter_ns() - t, time.thread_time_ns() - c
+
+    return step
+
+
+def market():
+    return paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
+
+
+async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None,
+                     ledger_path=None) -> list[int]:
+    """Whole-path wall samples (ns) for ``n`` orders on a fresh paper market (after
+    ``WARMUP``); thread CPU time per order goes to ``cpu``."""
+    pm = market()
+    hooks = ledger_hooks(pm, ledger_path, timings) if ledger_path is not None else None
+    step = order_step(pm, executor(pm, simulate=simulate, timings=timings, hooks=hooks))
+    whole: list[int] = []
+    for i in range(-WARMUP, n):
+        if i == 0:
+            _reset(whole, cpu, timings)
+        wall, c = await step()
+        whole.append(wall)
         if cpu is not None:
-            cpu.append(time.thread_time_ns() - c)
+            cpu.append(c)
     return whole
+
+
+def _reset(*samples) -> None:
+    """Drop the warm-up samples and freeze what is alive (see the module docstring)."""
+    for item in samples:
+        if isinstance(item, dict):
+            for stage, values in item.items():
+                if stage != "quote":
+                    values.clear()
+        elif item is not None:
+            item.clear()
+    _freeze()
 
 
 async def main_ledger(n: int) -> None:
@@ -181,15 +196,30 @@ async def main_ledger(n: int) -> None:
 
 
 async def main(n: int) -> None:
+    """Floor, whole path (simulate on) and whole path (simulate off) sampled in turn, one of
+    each per round, so the three see the same moments of a shared machine."""
     timings: dict[str, list[int]] = defaultdict(list)
-    cpu_sim: list[int] = []
-    cpu_nosim: list[int] = []
-    cpu_floor: list[int] = []
-    whole = await whole_path(n, simulate=True, timings=timings, cpu=cpu_sim)
-    no_sim = await whole_path(n, simulate=False, cpu=cpu_nosim)
-    pm = paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
-    floor = floor_samples(pm, n, cpu=cpu_floor)
-    print(f"orders: {n} (2 venues, router with split search)")
+    pm_floor, pm_sim, pm_nosim = market(), market(), market()
+    for i in range(n):  # quote alone, on one venue
+        t = time.perf_counter_ns()
+        await pm_sim.venues[0].quote(QuoteRequest(input_mint=str(pm_sim.base.mint),
+                                                  output_mint=str(pm_sim.quote.mint),
+                                                  in_amount_raw=10**8 + i))
+        timings["quote"].append(time.perf_counter_ns() - t)
+    floor_once = floor_step(pm_floor)
+    sim_once = order_step(pm_sim, executor(pm_sim, simulate=True, timings=timings))
+    nosim_once = order_step(pm_nosim, executor(pm_nosim, simulate=False))
+    floor, whole, no_sim = [], [], []
+    cpu_floor, cpu_sim, cpu_nosim = [], [], []
+    for i in range(-WARMUP, n):
+        if i == 0:
+            _reset(floor, whole, no_sim, cpu_floor, cpu_sim, cpu_nosim, timings)
+        for walls, cpus, sample in ((floor, cpu_floor, None), (whole, cpu_sim, sim_once),
+                                    (no_sim, cpu_nosim, nosim_once)):
+            wall, c = floor_once() if sample is None else await sample()
+            walls.append(wall)
+            cpus.append(c)
+    print(f"orders: {n} (2 venues, router with split search; floor and both paths interleaved)")
     print(f"{'stage':<10}{'p50 µs':>10}{'p99 µs':>10}   (simulate on)")
     for stage in ("quote", "route", "risk", "build", "sign", "simulate", "persist", "send",
                   "confirm", "parse"):
