@@ -36,7 +36,9 @@ __all__ = [
     "DashboardApp",
     "build_app",
     "first_paint_html",
+    "prebuild_overview",
     "table_scripts",
+    "take_overview",
 ]
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,8 @@ class DashboardApp(pn.viewable.Viewer):
                 self._holders[slug].objects = [pn.pane.HTML(
                     '<i data-testid="loading-tables">Loading tables…</i>')]
                 return None
-            page = self._classes[slug](self.ctx)
+            page = (take_overview(self.ctx) if slug == OverviewPage.slug else None) or \
+                self._classes[slug](self.ctx)
             self.pages[slug] = page
             self._holders[slug].objects = [page]
         return page
@@ -248,6 +251,29 @@ class DashboardApp(pn.viewable.Viewer):
                          sizing_mode="stretch_width")
 
 
+#: Overview pages built ahead of the session that will show them, by settings object: its two
+#: Bokeh figures and panes take 0.2-0.4 s to build, which would otherwise delay each new tab.
+_spare_overviews: dict[int, OverviewPage] = {}
+
+
+def prebuild_overview(settings: Settings, *, feed: Any = None, oauth: Any = None) -> None:
+    """Build an Overview page for the next session (the server calls this at start, which
+    also imports and warms everything the first session needs, and shortly after each new
+    session, when the server is idle)."""
+    if id(settings) not in _spare_overviews:
+        ctx = open_context(settings, None, feed=feed, oauth=oauth)
+        _spare_overviews[id(settings)] = OverviewPage(ctx)
+
+
+def take_overview(ctx: DashboardContext) -> OverviewPage | None:
+    """The prebuilt Overview for ``ctx``'s settings, now this session's (refreshed), or None."""
+    page = _spare_overviews.pop(id(ctx.settings), None)
+    if page is not None:
+        page.ctx = ctx
+        page.refresh()
+    return page
+
+
 def _shell(ctx: DashboardContext, status: str, active: int,
            overview: OverviewData | None) -> str:
     banners = [LOCAL_ONLY_BANNER] if ctx.is_local_only else []
@@ -297,6 +323,11 @@ def build_app(settings: Settings, *, user: str | None = None, page: str | None =
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
         app.start()
+        if start is OverviewPage:  # the next tab's Overview, once this one is on its way
+            from tornado.ioloop import IOLoop
+
+            IOLoop.current().call_later(
+                1.5, lambda: prebuild_overview(settings, feed=feed, oauth=oauth))
         # the first paint: this session's values in the HTML document itself
         doc.template = SSR_TEMPLATE
         doc.template_variables["wb_css"] = CSS + SSR_CSS

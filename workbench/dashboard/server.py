@@ -249,7 +249,12 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
     """
     import panel as pn
 
-    from workbench.dashboard.app import REFRESH_MS, build_app, first_paint_html
+    from workbench.dashboard.app import (
+        REFRESH_MS,
+        build_app,
+        first_paint_html,
+        prebuild_overview,
+    )
     from workbench.dashboard.events import EVENTS_STREAM, start_event_feed
     from workbench.dashboard.pages import CSS
     from workbench.dashboard.ssr import SSR_CSS
@@ -298,6 +303,9 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
                           websocket_origin=_origins(bind, port, origins), **kwargs)
         _local_resources(server._tornado)
         _stream_first_paint(server._tornado, page_head)
+        # warm: imports, first queries and the first session's Overview, before any visitor
+        prebuild_overview(settings, feed=feed, oauth=oauth)
+        first_paint_html(settings, user=None, page=None, feed=feed, oauth=oauth)
         return server
 
     if not threaded:
