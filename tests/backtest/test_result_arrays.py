@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.backtest._legacy_grid import legacy_grid_kernel
 from tests.backtest._legacy_result import (
     legacy_compute_stats,
     legacy_orders_frame,
@@ -26,6 +27,8 @@ from workbench.backtest.kernels import (
     equity_returns,
     fifo_trades,
     grid_kernel,
+    grid_kernel_into,
+    records,
 )
 from workbench.backtest.result import compute_stats, orders_frame, trades_from_orders
 from workbench.backtest.signals import signal_arrays, sma_cross_arrays
@@ -232,3 +235,33 @@ def test_expected_tx_cost_has_the_previous_bits(sol_5m):
     sol = sol_5m["close"].to_numpy()
     want = np.full(len(sol), c.expected_tx_lamports) / 1_000_000_000 * sol
     np.testing.assert_array_equal(c.draw_tx(sol).cost, want)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])  # pause, shift, close
+@pytest.mark.parametrize("geometric", [False, True])
+def test_grid_kernel_equals_the_previous_kernel_bit_for_bit(sol_5m, mode, geometric):
+    """Skipping paused bars and refilling one levels array change no number: every output
+    equals the kernel before the change, on real bars that leave the range both ways."""
+    close = sol_5m["close"].to_numpy()
+    tx = SIMULATED.draw_tx(close)
+    mult, mbuy, msell = SIMULATED.curve()
+    lo, hi = close[0] * 0.97, close[0] * 1.03  # the series leaves this range both ways
+    assert close.min() < lo and close.max() > hi
+    args = (close, np.full(len(close), 50_000.0), tx.cost, tx.is_landed, tx.failed, lo, hi, 9,
+            geometric, 1.5, 4, mode, 1_000.0, SIMULATED.gamma, mult, mbuy, msell, 1.0)
+    got = grid_kernel(*args)
+    want = legacy_grid_kernel(*args)
+    k = want[2]
+    assert got[2] == k > (3 if mode == 2 else 20)
+    for g, w in zip(got[:2], want[:2], strict=True):
+        np.testing.assert_array_equal(g, w)
+    for g, w in zip(got[3:], want[3:], strict=True):
+        np.testing.assert_array_equal(g[:k], w[:k])
+    # into dirty, reused buffers: the same again
+    cash, base, recs = np.full(len(close), 7.0), np.full(len(close), 7.0), records(len(close) + 1)
+    for _ in range(2):
+        assert grid_kernel_into(*args, cash, base, recs) == k
+        np.testing.assert_array_equal(cash, want[0])
+        np.testing.assert_array_equal(base, want[1])
+        for g, w in zip(recs, want[3:], strict=True):
+            np.testing.assert_array_equal(g[:k], w[:k])

@@ -17,7 +17,8 @@ from workbench.backtest.kernels import (
     FILLED,
     STATUS_DESC,
     arb_kernel,
-    grid_kernel,
+    grid_kernel_into,
+    records,
     signals_kernel_into,
     step_range,
 )
@@ -136,17 +137,15 @@ def run(
     close = np.ascontiguousarray(bars["close"].to_numpy(np.float64))
     depth = _series(bars, None, "depth_quote", float(costs.depth_quote))
     tx = costs.draw_tx(_series(bars, sol_price, "sol_price", bars["close"]))
+    block = np.empty((4, len(close)))  # price, cash, base, equity: the equity frame's block
     if spec.kind is StrategyKind.GRID:
-        out = grid_kernel(close, depth, tx.cost, tx.is_landed, tx.failed, p.lower, p.upper,
-                          p.n_levels, p.is_geometric, float(p.size_per_level),
-                          p.max_inventory_levels, p.out_of_range_code, cash0, gamma,
-                          depth_mult, max_buy, max_sell, min_q)
-        block = np.empty((4, len(close)))  # price, cash, base, equity: the equity frame's block
-        block[1], block[2] = out[0], out[1]
-        k, *recs = out[2:]
+        recs = records(len(close) + 1)
+        k = grid_kernel_into(close, depth, tx.cost, tx.is_landed, tx.failed, p.lower, p.upper,
+                             p.n_levels, p.is_geometric, float(p.size_per_level),
+                             p.max_inventory_levels, p.out_of_range_code, cash0, gamma,
+                             depth_mult, max_buy, max_sell, min_q, block[1], block[2], recs)
     else:
         entry, exit_ = signal_arrays(spec, bars, p)
-        block = np.empty((4, len(close)))
         k, *recs = signals_kernel_into(close, entry, exit_, depth, tx.cost, tx.is_landed,
                                        tx.failed, cash0, gamma, depth_mult, max_buy, max_sell,
                                        min_q, block[1], block[2])

@@ -28,6 +28,7 @@ from workbench.backtest.costs import cp_buy_base, cp_buy_with_quote, cp_sell_bas
 from workbench.strategies._numeric import (
     ACTION_CLOSE,
     ACTION_SHIFT,
+    OUT_PAUSE,
     arb_best,
     grid_cell,
     grid_levels,
@@ -46,6 +47,8 @@ __all__ = [
     "equity_returns",
     "fifo_trades",
     "grid_kernel",
+    "grid_kernel_into",
+    "records",
     "signals_kernel",
     "signals_kernel_into",
     "step_range",
@@ -70,7 +73,9 @@ LAMPORTS_PER_SOL = 1_000_000_000.0
 
 
 @njit(cache=True)
-def _records(n: int) -> tuple[np.ndarray, ...]:
+def records(n: int) -> tuple[np.ndarray, ...]:
+    """Empty order records of capacity ``n``: bar, side, size, price, quote, pool_fee,
+    impact, tx_cost, status, failed_tx."""
     return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n),
             np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
             np.empty(n, np.int64))
@@ -113,10 +118,7 @@ def grid_kernel(
     size: float, max_lots: int, out_of_range: int, init_cash: float, gamma: float,
     depth_mult: float, max_buy_frac: float, max_sell_frac: float, min_quote: float,
 ) -> tuple[np.ndarray, ...]:
-    """Simulate the grid over ``close`` with costs.
-
-    The first bar anchors the grid. Each later bar runs ``grid_step`` with the inventory of
-    *filled* lots, so a rejected or failed order leaves the inventory as it was (as on chain).
+    """Simulate the grid over ``close`` with costs (see :func:`grid_kernel_into`).
 
     Returns:
         ``(cash, base, n_orders, bar, side, size, price, quote, pool_fee, impact, tx_cost,
@@ -126,8 +128,36 @@ def grid_kernel(
     n = close.shape[0]
     cash_out = np.empty(n)
     base_out = np.empty(n)
-    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = _records(
-        n + 1)
+    recs = records(n + 1)
+    k = grid_kernel_into(close, depth, tx_cost, is_landed, n_failed, lower, upper, n_levels,
+                         geometric, size, max_lots, out_of_range, init_cash, gamma, depth_mult,
+                         max_buy_frac, max_sell_frac, min_quote, cash_out, base_out, recs)
+    return (cash_out, base_out, k) + recs  # noqa: RUF005 (numba: tuple concatenation)
+
+
+@njit(cache=True)
+def grid_kernel_into(
+    close: np.ndarray, depth: np.ndarray, tx_cost: np.ndarray, is_landed: np.ndarray,
+    n_failed: np.ndarray, lower: float, upper: float, n_levels: int, geometric: bool,
+    size: float, max_lots: int, out_of_range: int, init_cash: float, gamma: float,
+    depth_mult: float, max_buy_frac: float, max_sell_frac: float, min_quote: float,
+    cash_out: np.ndarray, base_out: np.ndarray, recs: tuple[np.ndarray, ...],
+) -> int:
+    """The grid simulation, writing into the caller's arrays; returns the number of orders.
+
+    The first bar anchors the grid. Each later bar runs ``grid_step`` with the inventory of
+    *filled* lots, so a rejected or failed order leaves the inventory as it was (as on chain).
+    ``cash_out``/``base_out`` get per-bar cash and base (length ``n``); ``recs`` is the tuple of
+    :func:`records` (length ``n + 1``).
+
+    Bars that ``grid_step`` would answer with no order are skipped before calling it: inside
+    the current cell, or, when out-of-range mode is "pause", still beyond the same edge of the
+    grid. The levels array is one array for the whole run (a shift refills it in place): a
+    variable rebound inside the loop costs reference counting on every call that takes it,
+    which doubled the time per bar.
+    """
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = recs
+    n = close.shape[0]
     levels = grid_levels(lower, upper, n_levels, geometric)
     cell = grid_cell(levels, close[0])
     inv = 0
@@ -136,10 +166,13 @@ def grid_kernel(
     done = False
     k = 0
     last = n_levels - 1
+    is_pause = out_of_range == OUT_PAUSE
     for i in range(n):
         p = close[i]
         if 0 <= cell < last and levels[cell] <= p < levels[cell + 1]:
-            pass  # fast path: still inside the same cell, grid_step would return no order
+            pass  # still inside the same cell: grid_step would return no order
+        elif is_pause and ((cell < 0 and p < levels[0]) or (cell == last and p >= levels[last])):
+            pass  # paused beyond the same edge: the cell is unchanged, no order
         elif i > 0 and not done:
             cell, delta, action = grid_step(p, levels, cell, inv, max_lots, out_of_range)
             if delta != 0:
@@ -171,14 +204,13 @@ def grid_kernel(
                 k += 1
             if action == ACTION_SHIFT:
                 lower, upper = grid_shift(p, lower, upper, geometric)
-                levels = grid_levels(lower, upper, n_levels, geometric)
+                levels[:] = grid_levels(lower, upper, n_levels, geometric)
                 cell = grid_cell(levels, p)
             elif action == ACTION_CLOSE:
                 done = True
         cash_out[i] = cash
         base_out[i] = base
-    return (cash_out, base_out, k, r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx,
-            r_status, r_fail)
+    return k
 
 
 @njit(cache=True)
@@ -221,7 +253,7 @@ def signals_kernel_into(
         failed_tx)``.
     """
     n = close.shape[0]
-    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = _records(
+    r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = records(
         n + 1)
     cash = init_cash
     base = 0.0
