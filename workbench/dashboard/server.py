@@ -150,11 +150,14 @@ class DashboardServer:
     _ready: threading.Event = field(default_factory=threading.Event)
     _feed: Any = None
     _restore_auth: dict[str, Any] = field(default_factory=dict)
+    _on_stop: list[Any] = field(default_factory=list)
 
     def stop(self) -> None:
         """Stop serving (and join the thread when threaded)."""
         if self._feed is not None:
             self._feed.stop()
+        while self._on_stop:
+            self._on_stop.pop()()
         if self._restore_auth:
             import panel as pn
 
@@ -251,6 +254,7 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
 
     from workbench.dashboard.app import (
         REFRESH_MS,
+        _spare_overviews,
         build_app,
         first_paint_html,
         prebuild_overview,
@@ -280,6 +284,7 @@ def serve_dashboard(settings: Settings, port: int | None = None, *, show: bool =
         compress = bind != "127.0.0.1"
     feed = start_event_feed(settings.engine.redis_url, stream=events_stream or EVENTS_STREAM)
     handle._feed = feed
+    handle._on_stop.append(lambda: _spare_overviews.pop(id(settings), None))
 
     def app() -> Any:
         return build_app(settings, refresh_ms=period, feed=feed, oauth=oauth)
