@@ -17,6 +17,7 @@ good, statuses are visible and polling has to take over.
 
 import asyncio
 import json
+from collections import Counter
 
 import httpx
 import pytest
@@ -243,3 +244,157 @@ async def test_notification_with_error_fails_the_order_with_logs():
     assert landed is not None and not landed.ok
     assert any("insufficient funds" in line for line in info.value.payload["logs"])
     assert info.value.payload["signature"] == sub.signature
+
+
+class RandomFaultNode(LaggingNode):
+    """Seeded faults on every HTTP method: sends that land then time out, transactions the node
+    swallows for good (they expire), 500s on statuses, statuses that show a signature only
+    from its ``LAG_QUERIES + 1``-th query on (a node a little behind, so the websocket often
+    answers first), getTransaction lagging, and a chain that moves one block on 15% of height
+    reads. The lag stays consistent with the heights this node reports: once it has reported
+    a height past a transaction's lastValidBlockHeight it shows that transaction (a node that
+    is behind reports a lower height too; expiry is declared on the node's own word)."""
+
+    LAG_QUERIES = 6
+
+    def __init__(self, chain, rng):
+        super().__init__(chain, statuses_visible=True)
+        self.rng = rng
+        self.events = Counter()
+        self.doomed = set()
+        self.seen_status = set()
+        self.queries = Counter()
+        self.reported_height = 0
+        self.lvbh_of = {}  # landed signature -> its lastValidBlockHeight
+
+    def __call__(self, request):
+        body = json.loads(request.content)
+        method = body["method"]
+        r = self.rng.random()
+        if method == "sendTransaction" and r < 0.15:
+            self.events["send_timeout_landed"] += 1
+            self.faults.setdefault(method, []).append(("land_then", httpx.ReadTimeout("t/o")))
+        elif method == "getSignatureStatuses" and r < 0.15:
+            self.events["status_500"] += 1
+            return httpx.Response(500)
+        elif method == "getTransaction" and r < 0.1:
+            self.events["tx_lag"] += 1
+            return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "result": None})
+        return super().__call__(request)
+
+    def _answer(self, method, params):
+        if method == "sendTransaction":
+            import base64
+
+            sig = VersionedTransaction.from_bytes(base64.b64decode(params[0])).signatures[0]
+            if sig not in self.seen_status and self.rng.random() < 0.08:
+                self.doomed.add(sig)
+            self.seen_status.add(sig)
+            if sig in self.doomed:
+                self.events["swallowed"] += 1
+                return str(sig)
+        if method == "getSignatureStatuses":
+            lagging = False
+            for s in params[0]:
+                self.queries[s] += 1
+                lagging |= (self.queries[s] <= self.LAG_QUERIES
+                            and self.reported_height <= self.lvbh_of.get(s, 1 << 62))
+            if lagging:
+                self.events["status_lag"] += 1
+                return self._ctx([None] * len(params[0]))
+        if method == "getBlockHeight":
+            if self.rng.random() < 0.15:
+                self.chain.advance(1)
+            self.reported_height = self.chain.height
+            return self.reported_height
+        if method == "sendTransaction":  # not swallowed: it lands now, with this blockhash
+            out = super()._answer(method, params)
+            self.lvbh_of.setdefault(out, self.chain.blockhash_info().last_valid_block_height)
+            return out
+        return super()._answer(method, params)
+
+
+class RandomPubSub(PubSubNode):
+    """Each connection notifies (60%), drops after the subscribe reply (30%) or is refused."""
+
+    def __init__(self, chain, rng):
+        super().__init__(chain)
+        self.rng = rng
+
+    async def handler(self, ws):
+        r = self.rng.random()
+        self.scripts = ["notify" if r < 0.6 else "drop" if r < 0.9 else "refuse"]
+        await super().handler(ws)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+async def test_many_orders_over_flaky_rpc_and_websocket_no_double_spend_no_lost_fill(seed):
+    """60 orders through random HTTP faults and a websocket that drops, refuses and resumes:
+    every order ends FILLED or EXPIRED, at most one transaction per order lands (and only an
+    expired one is ever replaced), and the fills sum to the wallet's change on chain."""
+    import random
+
+    rng = random.Random(seed)
+    pm = paper_market(("150",), wallet_sol=1_000, wallet_usdc=200_000)
+    pm.chain.blockhash_validity = 6
+    node, ledger = RandomFaultNode(pm.chain, rng), Recorder()
+    w = pm.wallet.pubkey()
+    sol_ata = associated_token_address(w, pm.base.mint)
+    usdc_ata = associated_token_address(w, pm.quote.mint)
+    sol0, usdc0 = pm.chain.token_amount(sol_ata), pm.chain.token_amount(usdc_ata)
+    outcomes = Counter()
+    # polls 2 ms apart (not 0): the subscription gets a chance to answer before the polls do
+    config = ExecutorConfig(poll_interval_s=0.002, resend_interval_s=0, ws_policy=WS_FAST,
+                            expired_retries=1)
+    n = 60
+    async with RandomPubSub(pm.chain, rng) as ws:
+        with respx.mock() as mock:
+            mock.post(A).mock(side_effect=node)
+            async with httpx.AsyncClient() as http:
+                chain = _rpc_chain(http, A)
+                chain.ws_url = ws.url
+                ex = Executor(chain, pm.wallet, pm.venues, config=config, hooks=ledger)
+                for i in range(n):
+                    sell = i % 2 == 0
+                    intent = SwapIntent(
+                        client_order_id=f"o{i}",
+                        input_mint=str(pm.base.mint if sell else pm.quote.mint),
+                        output_mint=str(pm.quote.mint if sell else pm.base.mint),
+                        in_amount_raw=10**8 if sell else 15 * 10**6)
+                    try:
+                        async with asyncio.timeout(30):
+                            await ex.execute(intent)
+                        outcomes["filled"] += 1
+                    except TxExpired:
+                        outcomes["expired"] += 1
+    assert outcomes["filled"] + outcomes["expired"] == n
+    assert len(ledger.fills) == outcomes["filled"]
+    by_coid = {}
+    for s in ledger.submitted:
+        by_coid.setdefault(s.client_order_id, []).append(s)
+    landed = Counter()
+    for coid, subs in by_coid.items():
+        for s in subs:
+            tx = pm.chain.landed(Signature.from_string(s.signature))
+            if tx is not None:
+                assert tx.ok and f"Program log: {coid}" in tx.logs
+                landed[coid] += 1
+        for earlier in subs[:-1]:  # replaced only once it could no longer land
+            assert pm.chain.landed(Signature.from_string(earlier.signature)) is None
+    assert all(c == 1 for c in landed.values())
+    assert set(landed) == {f.client_order_id for f in ledger.fills}
+    assert sorted(f.signature for f in ledger.fills) == sorted(
+        s.signature for subs in by_coid.values() for s in subs
+        if pm.chain.landed(Signature.from_string(s.signature)) is not None)
+    d_sol = sum(c.delta_raw for f in ledger.fills for c in f.changes
+                if c.mint == str(pm.base.mint))
+    d_usdc = sum(c.delta_raw for f in ledger.fills for c in f.changes
+                 if c.mint == str(pm.quote.mint))
+    assert pm.chain.token_amount(sol_ata) - sol0 == d_sol
+    assert pm.chain.token_amount(usdc_ata) - usdc0 == d_usdc
+    # the faults and both confirmation paths really happened
+    assert node.events["send_timeout_landed"] and node.events["swallowed"]
+    assert node.events["status_500"] and node.events["status_lag"]
+    assert outcomes["expired"] or any(len(subs) > 1 for subs in by_coid.values())
+    assert ws.notified and ws.connections > len(ws.notified)
+    assert outcomes["filled"] > n // 2
