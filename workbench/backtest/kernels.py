@@ -112,6 +112,19 @@ def _swap(
 
 
 @njit(cache=True)
+def _quiet_range(levels: np.ndarray, cell: int, is_pause: bool) -> tuple[float, float]:
+    """Prices ``[lo, hi)`` for which ``grid_step`` from ``cell`` returns no order and no
+    action: inside the cell, or in "pause" mode beyond the same edge; empty at an edge
+    otherwise (leaving the range must reach ``grid_step`` to shift or close)."""
+    last = levels.shape[0] - 1
+    if 0 <= cell < last:
+        return levels[cell], levels[cell + 1]
+    if is_pause:
+        return (-math.inf, levels[0]) if cell < 0 else (levels[last], math.inf)
+    return math.inf, -math.inf
+
+
+@njit(cache=True)
 def grid_kernel(
     close: np.ndarray, depth: np.ndarray, tx_cost: np.ndarray, is_landed: np.ndarray,
     n_failed: np.ndarray, lower: float, upper: float, n_levels: int, geometric: bool,
@@ -150,11 +163,12 @@ def grid_kernel_into(
     ``cash_out``/``base_out`` get per-bar cash and base (length ``n``); ``recs`` is the tuple of
     :func:`records` (length ``n + 1``).
 
-    Bars that ``grid_step`` would answer with no order are skipped before calling it: inside
-    the current cell, or, when out-of-range mode is "pause", still beyond the same edge of the
-    grid. The levels array is one array for the whole run (a shift refills it in place): a
-    variable rebound inside the loop costs reference counting on every call that takes it,
-    which doubled the time per bar.
+    Bars that ``grid_step`` would answer with no order are skipped before calling it: the
+    price range where that holds (:func:`_quiet_range`: inside the current cell, or, when
+    out-of-range mode is "pause", still beyond the same edge) is two floats kept from the
+    last call, so a quiet bar is two comparisons and two stores. The levels array is one
+    array for the whole run (a shift refills it in place): a variable rebound inside the
+    loop costs reference counting on every call that takes it, which doubled the time.
     """
     r_bar, r_side, r_size, r_price, r_quote, r_fee, r_imp, r_tx, r_status, r_fail = recs
     n = close.shape[0]
@@ -163,17 +177,14 @@ def grid_kernel_into(
     inv = 0
     cash = init_cash
     base = 0.0
-    done = False
     k = 0
-    last = n_levels - 1
     is_pause = out_of_range == OUT_PAUSE
-    for i in range(n):
+    lo, hi = _quiet_range(levels, cell, is_pause)
+    cash_out[0] = cash
+    base_out[0] = base
+    for i in range(1, n):
         p = close[i]
-        if 0 <= cell < last and levels[cell] <= p < levels[cell + 1]:
-            pass  # still inside the same cell: grid_step would return no order
-        elif is_pause and ((cell < 0 and p < levels[0]) or (cell == last and p >= levels[last])):
-            pass  # paused beyond the same edge: the cell is unchanged, no order
-        elif i > 0 and not done:
+        if p < lo or p >= hi:
             cell, delta, action = grid_step(p, levels, cell, inv, max_lots, out_of_range)
             if delta != 0:
                 side = 1 if delta > 0 else -1
@@ -206,8 +217,10 @@ def grid_kernel_into(
                 lower, upper = grid_shift(p, lower, upper, geometric)
                 levels[:] = grid_levels(lower, upper, n_levels, geometric)
                 cell = grid_cell(levels, p)
-            elif action == ACTION_CLOSE:
-                done = True
+            if action == ACTION_CLOSE:
+                lo, hi = -math.inf, math.inf  # stopped: no bar calls grid_step again
+            else:
+                lo, hi = _quiet_range(levels, cell, is_pause)
         cash_out[i] = cash
         base_out[i] = base
     return k
