@@ -93,6 +93,14 @@ def _decimal_text(value: Any) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
+def _round_sig(value: Decimal, digits: int = 8) -> Decimal:
+    """``value`` to ``digits`` significant digits, for display (102.64000000000005 -> 102.64)."""
+    if not value:
+        return value
+    exp = value.adjusted() - digits + 1
+    return value.quantize(Decimal(1).scaleb(exp)).normalize()
+
+
 def _dec(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -596,7 +604,8 @@ def load_pool_depth(store: Store, *, symbol: str, venue: str,
             levels=published, source="published", price=price, ts=ts,
             note=(f"Depth of {symbol} on {venue} as the engine published it for the bar of "
                   f"{when}: {len(published)} levels"
-                  + (f", pool price {_decimal_text(price)}" if price is not None else "")
+                  + (f", pool price {_decimal_text(_round_sig(price))}"
+                     if price is not None else "")
                   + "."))
     pool = next((p for p in pools if p.name == venue and p.symbol == symbol), None)
     if pool is None:

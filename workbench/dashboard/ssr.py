@@ -37,9 +37,10 @@ __all__ = [
 ]
 
 SSR_CSS = """
-#wb-ssr {font-family:system-ui,-apple-system,"Segoe UI",sans-serif;padding:4px 10px;
-         color:#24292f}
-#wb-ssr h2 {margin:4px 0}
+#wb-ssr {font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;
+         font-size:13px;padding:0 10px;color:#24292f}
+#wb-ssr h2 {margin:4px 0;font-size:18px}
+#wb-ssr h3 {font-size:14px}
 #wb-ssr .wb-ssr-tabs span {display:inline-block;padding:6px 12px;color:#57606a;
          border-bottom:2px solid transparent}
 #wb-ssr .wb-ssr-tabs span.on {color:#24292f;border-bottom-color:#0969da}
