@@ -471,3 +471,16 @@ async def test_simulate_insufficient_funds_is_classified_by_executor_classifier(
     async with httpx.AsyncClient() as http:
         sim = await _chain(http, A).simulate(_signed_tx())
     assert isinstance(classify_tx_error(sim.err_raw, sim.logs), InsufficientFunds)
+
+
+async def test_from_settings_derives_the_websocket_for_confirmation():
+    """``execution.ws_url`` when set, else the first RPC URL with http(s) -> ws(s)."""
+    from workbench.config import ExecutionSettings
+
+    async with httpx.AsyncClient() as http:
+        derived = RpcChain.from_settings(http, ExecutionSettings(
+            rpc_urls=("https://rpc-a.test/?api-key=k", "https://rpc-b.test/")))
+        explicit = RpcChain.from_settings(http, ExecutionSettings(
+            rpc_urls=("https://rpc-a.test/",), ws_url="wss://ws.test/"))
+    assert derived.ws_url == "wss://rpc-a.test/?api-key=k"
+    assert explicit.ws_url == "wss://ws.test/"

@@ -172,6 +172,18 @@ async def test_notification_after_a_socket_drop():
     assert pm.chain.landed(Signature.from_string(fill.signature)).ok
 
 
+async def test_subscription_off_polls_and_opens_no_socket():
+    """``confirm_by_subscription=False``: the same order confirms by polling alone."""
+    pm = paper_market(("150",))
+    node, rec = LaggingNode(pm.chain, statuses_visible=True), Recorder()
+    config = ExecutorConfig(poll_interval_s=0, resend_interval_s=0,
+                            confirm_by_subscription=False)
+    async with PubSubNode(pm.chain) as ws:
+        fill = await _execute(pm, node, ws, _sell("ws-0", pm=pm), config=config, hooks=rec)
+    assert rec.fills == [fill] and ws.connections == 0
+    assert "getSignatureStatuses" in node.calls
+
+
 async def test_socket_gone_for_good_falls_back_to_polling():
     """Every (re)connection is refused until the subscription gives up; the statuses (visible
     again) confirm the order by polling."""
