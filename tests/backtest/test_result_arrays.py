@@ -29,6 +29,7 @@ from workbench.backtest.kernels import (
     grid_kernel,
     grid_kernel_into,
     records,
+    signals_kernel,
 )
 from workbench.backtest.result import compute_stats, orders_frame, trades_from_orders
 from workbench.backtest.signals import signal_arrays, sma_cross_arrays
@@ -265,3 +266,27 @@ def test_grid_kernel_equals_the_previous_kernel_bit_for_bit(sol_5m, mode, geomet
         np.testing.assert_array_equal(base, want[1])
         for g, w in zip(recs, want[3:], strict=True):
             np.testing.assert_array_equal(g[:k], w[:k])
+
+
+def test_run_sma_equals_the_previous_pandas_wiring(sol_5m):
+    """run's array path (signal arrays, kernel into the equity block, trades from the records)
+    gives the frames the old path built from compute_signals, signals_kernel and pandas."""
+    costs = SIMULATED
+    res = run("sma_cross", sol_5m, params={"fast": 4, "slow": 15}, costs=costs,
+              init_cash=5_000)
+    close = sol_5m["close"].to_numpy()
+    sig = compute_sma_cross_signals(sol_5m, SmaCrossParams(fast=4, slow=15))
+    tx = costs.draw_tx(close)
+    mult, mbuy, msell = costs.curve()
+    cash, base, k, *recs = signals_kernel(
+        close, sig["entry"].to_numpy(), sig["exit"].to_numpy(), np.full(len(close), 50_000.0),
+        tx.cost, tx.is_landed, tx.failed, 5_000.0, costs.gamma, mult, mbuy, msell, 1.0)
+    orders = legacy_orders_frame(sol_5m.index, tuple(recs), k)
+    assert k > 20
+    pd.testing.assert_frame_equal(res.orders, orders, check_exact=True)
+    pd.testing.assert_frame_equal(res.equity, pd.DataFrame(
+        {"price": close, "cash": cash, "base": base, "equity": cash + base * close},
+        index=sol_5m.index), check_exact=True)
+    pd.testing.assert_frame_equal(
+        res.trades, legacy_trades_from_orders(orders, float(close[-1]), sol_5m.index[-1]),
+        check_exact=True)

@@ -1,9 +1,13 @@
-"""Numba kernels: NumPy arrays and plain scalars in, new arrays out; nothing mutated.
+"""Numba kernels: NumPy arrays and plain scalars in, new arrays out; inputs never mutated.
 
 Each kernel walks the bars once, applies the strategy's decision (the same step functions the
 event shape calls) and the cost model, and returns per-bar ``cash``/``base`` plus order records
 as parallel arrays (vectorbt's records idea without the structured dtype). Orders that cannot
-fill are recorded with a status code, never raised.
+fill are recorded with a status code, never raised. The ``*_into`` variants write the per-bar
+arrays (and, for the grid, the records) into outputs the caller allocated: ``run`` hands them
+rows of the equity frame's block, and a benchmark or sweep can reuse one set of outputs (a
+fresh 100k-bar array costs page faults on first touch). ``fifo_trades`` and
+``equity_returns`` are the array halves of the trades frame and the stats.
 
 Record columns: ``bar`` (int), ``side`` (+1 buy, -1 sell), ``size`` (base), ``price`` (pool
 mid, quote per base), ``quote`` (quote paid on a buy or received on a sell, pool fee and impact
