@@ -131,8 +131,10 @@ class QuoteOnly:
 
     def __init__(self, venue):
         self._venue, self.name = venue, venue.name
+        self.asked = []
 
     async def quote(self, request):
+        self.asked.append(request.in_amount_raw)
         return await self._venue.quote(request)
 
     async def build(self, quote, owner):
@@ -155,7 +157,11 @@ async def test_split_search_on_curves_matches_quoting():
         req = QuoteRequest(input_mint=str(pm.base.mint), output_mint=str(pm.quote.mint),
                            in_amount_raw=amount)
         fast = await Router(pm.venues).route(req)
-        slow = await Router([QuoteOnly(v) for v in pm.venues]).route(req)
+        quote_only = [QuoteOnly(v) for v in pm.venues]
+        slow = await Router(quote_only).route(req)
+        asked = {v.name: v.asked for v in quote_only}
+        for leg in slow.legs:  # the chosen split is not quoted again at the end
+            assert asked[leg.venue.name].count(leg.quote.in_amount_raw) == 1
         assert fast.kind == slow.kind == "split"
         assert [leg.quote.in_amount_raw for leg in fast.legs] == \
             [leg.quote.in_amount_raw for leg in slow.legs]

@@ -239,6 +239,7 @@ class Router:
         total = request.in_amount_raw
         search = self._search(total)
         curve_a, curve_b = _curve_of(a, request), _curve_of(b, request)
+        quoted: dict[int, tuple[int, list[Quote]]] = {}
         try:
             x = next(search)
             if curve_a is not None and curve_b is not None:
@@ -247,10 +248,11 @@ class Router:
                     x = search.send((curve_a(x) if x > 0 else 0)
                                     + (curve_b(total - x) if x < total else 0))
             while True:
-                x = search.send((await self._pair_out(request, a, b, x))[0])
+                quoted[x] = await self._pair_out(request, a, b, x)
+                x = search.send(quoted[x][0])
         except StopIteration as stop:
             best_x: int = stop.value
-        out, quotes = await self._pair_out(request, a, b, best_x)
+        out, quotes = quoted.get(best_x) or await self._pair_out(request, a, b, best_x)
         venues = [v for v, amt in ((a, best_x), (b, total - best_x)) if amt > 0]
         legs = tuple(RouteLeg(venue=v, quote=q) for v, q in zip(venues, quotes, strict=True))
         return Route(kind="split" if len(legs) > 1 else "single", legs=legs,
