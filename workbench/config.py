@@ -218,6 +218,16 @@ class DashboardSettings(BaseModel):
         cookie_secret: signs login cookies (secret).
         address: interface to listen on when users are configured (without users: 127.0.0.1).
         allowed_origins: extra ``host[:port]`` browsers may connect from (a reverse proxy).
+        oauth_client_id: OAuth 2.0 / OIDC login instead of passwords (empty: off).
+        oauth_client_secret: the OAuth client's secret (secret; or env
+            WORKBENCH_DASHBOARD__OAUTH_CLIENT_SECRET).
+        oauth_authorize_url: the provider's authorization endpoint.
+        oauth_token_url: the provider's token endpoint.
+        oauth_userinfo_url: the provider's userinfo endpoint (empty: read the ID token).
+        oauth_user_key: the userinfo / ID-token claim that names the user.
+        oauth_scopes: scopes asked for.
+        oauth_redirect_uri: where the provider sends the browser back (empty: <dashboard>/login).
+        oauth_users: user -> operator or readonly; anyone else is refused (403).
     """
 
     model_config = _SECTION
@@ -227,6 +237,15 @@ class DashboardSettings(BaseModel):
     cookie_secret: SecretStr | None = None
     address: str = "0.0.0.0"
     allowed_origins: tuple[str, ...] = ()
+    oauth_client_id: str = ""
+    oauth_client_secret: SecretStr | None = None
+    oauth_authorize_url: str = ""
+    oauth_token_url: str = ""
+    oauth_userinfo_url: str = ""
+    oauth_user_key: str = "email"
+    oauth_scopes: tuple[str, ...] = ("openid", "email", "profile")
+    oauth_redirect_uri: str = ""
+    oauth_users: dict[str, Literal["operator", "readonly"]] = Field(default_factory=dict)
 
 
 class AlertSettings(BaseModel):

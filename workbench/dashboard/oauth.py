@@ -117,18 +117,14 @@ def oauth_config(settings: Settings, *,
                  environ: Mapping[str, str] = os.environ) -> OAuthConfig | None:
     """The OAuth provider from ``settings.dashboard``, None when no client id is set."""
     dash = settings.dashboard
-    client_id = getattr(dash, "oauth_client_id", "") or ""
-    if not client_id:
+    if not dash.oauth_client_id:
         return None
-    secret = getattr(dash, "oauth_client_secret", None)
-    secret_text = (secret.get_secret_value() if hasattr(secret, "get_secret_value")
-                   else secret) or environ.get(SECRET_ENV, "")
-    scopes = getattr(dash, "oauth_scopes", None) or ("openid", "email", "profile")
+    secret = dash.oauth_client_secret
+    secret_text = (secret.get_secret_value() if secret is not None else "") or environ.get(
+        SECRET_ENV, "")
     return OAuthConfig(
-        client_id=client_id, client_secret=secret_text,
-        authorize_url=getattr(dash, "oauth_authorize_url", "") or "",
-        token_url=getattr(dash, "oauth_token_url", "") or "",
-        userinfo_url=getattr(dash, "oauth_userinfo_url", "") or "",
-        users=_roles(getattr(dash, "oauth_users", None) or {}),
-        user_key=getattr(dash, "oauth_user_key", "") or "email",
-        scopes=tuple(scopes), redirect_uri=getattr(dash, "oauth_redirect_uri", "") or "")
+        client_id=dash.oauth_client_id, client_secret=secret_text,
+        authorize_url=dash.oauth_authorize_url, token_url=dash.oauth_token_url,
+        userinfo_url=dash.oauth_userinfo_url, users=_roles(dash.oauth_users),
+        user_key=dash.oauth_user_key or "email", scopes=tuple(dash.oauth_scopes),
+        redirect_uri=dash.oauth_redirect_uri)
