@@ -964,7 +964,9 @@ class Engine:
             return
         finally:
             self._pending.pop(coid, None)
-            self.hooks.forget(coid)
+            # the engine is done with the order here, even one still submitted after a
+            # timeout: recovery books a late fill from the ledger's intent
+            self.hooks.forget(coid, force=True)
             self.metrics.observe_ns("execute", time.perf_counter_ns() - t)
         fills = self._fills_by_coid.pop(coid, [])
         if isinstance(self.market, ChainMarket):
@@ -1383,11 +1385,6 @@ class EngineHooks(LedgerHooks):
         eng._fills_by_coid[coid] = fills
         eng._probe("fill_saved", coid)
         return fills
-
-    def forget(self, client_order_id: str) -> None:
-        """Drop a finished order from memory (the ledger has it; a 24/7 run must not grow)."""
-        self._orders.pop(client_order_id, None)
-        self._status.pop(client_order_id, None)
 
 
 class _Noop(EventStrategy[None]):
