@@ -131,6 +131,8 @@ class ExecutorConfig:
             "priority_fee_percentile": settings.priority_fee_percentile,
             "priority_fee_cap_microlamports": settings.priority_fee_cap_microlamports,
             "commitment": Commitment(settings.commitment),
+            # read softly: the setting is proposed, older settings objects lack it
+            "confirm_by_subscription": getattr(settings, "confirm_by_subscription", True),
         }
         values.update(overrides)
         return cls(**values)
