@@ -195,6 +195,19 @@ async def test_signature_watch_states_across_a_drop():
     assert [r["params"] for r in srv.subscribes] == [[str(sig), {"commitment": "confirmed"}]] * 2
 
 
+async def test_signature_watch_closes_a_quiet_subscription_without_cancelling_it():
+    """Closing a watch whose socket is open and quiet ends its task through the normal exit
+    (no reconnect, no error), and the server sees the connection go."""
+    async with Server([[("wait",)]]) as srv:
+        watch = SignatureWatch(srv.url, Signature.new_unique(), policy=FAST, sleep=Sleeps())
+        async with watch, asyncio.timeout(10):
+            while not watch.live:
+                await watch.wait(1.0)
+        assert watch._task.done() and not watch._task.cancelled()
+        assert watch.failed is None and watch.notification is None and not watch.live
+    assert srv.connections == 1
+
+
 async def test_signature_watch_gives_up_and_says_why():
     """Nothing listening: the watch ends with ``failed`` set and is never live."""
     with socket.socket() as s:

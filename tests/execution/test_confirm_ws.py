@@ -77,7 +77,8 @@ class PubSubNode:
     ``scripts`` holds one action per connection (then ``notify`` for the rest):
     ``notify`` replies, then sends the notification once the signature has landed (at once if
     it already has) and stays open; ``drop`` replies, then aborts the TCP connection before
-    any notification; ``refuse`` aborts without replying.
+    any notification; ``mute`` replies and never notifies (a node that lost the
+    subscription on its side); ``refuse`` aborts without replying.
     """
 
     def __init__(self, chain, scripts=()):
@@ -100,6 +101,9 @@ class PubSubNode:
         await ws.send(json.dumps({"jsonrpc": "2.0", "result": sub_id, "id": req["id"]}))
         if action == "drop":
             ws.transport.abort()
+            return
+        if action == "mute":
+            await ws.wait_closed()
             return
         sig = Signature.from_string(req["params"][0])
         while (landed := self.chain.landed(sig)) is None:
@@ -182,6 +186,35 @@ async def test_subscription_off_polls_and_opens_no_socket():
         fill = await _execute(pm, node, ws, _sell("ws-0", pm=pm), config=config, hooks=rec)
     assert rec.fills == [fill] and ws.connections == 0
     assert "getSignatureStatuses" in node.calls
+
+
+class StatusesAfterSubscribe(LaggingNode):
+    """Statuses hidden until the websocket has a subscription, and for the next ``hide``
+    status queries after it."""
+
+    def __init__(self, chain, ws, hide=3):
+        super().__init__(chain, statuses_visible=True)
+        self.ws, self.hide = ws, hide
+
+    def _answer(self, method, params):
+        if method == "getSignatureStatuses" and (not self.ws.subscribes or self.hide > 0):
+            self.hide -= bool(self.ws.subscribes)
+            return self._ctx([None] * len(params[0]))
+        return super()._answer(method, params)
+
+
+async def test_subscribed_but_never_notified_still_confirms_by_slow_polls():
+    """The node accepts the subscription and never notifies, and its statuses lag past the
+    check made after subscribing: the occasional poll made while subscribed confirms it."""
+    pm = paper_market(("150",))
+    rec = Recorder()
+    config = ExecutorConfig(poll_interval_s=0, resend_interval_s=0, ws_policy=WS_FAST,
+                            subscribed_poll_interval_s=0.005)
+    async with PubSubNode(pm.chain, scripts=["mute"]) as ws:
+        node = StatusesAfterSubscribe(pm.chain, ws)
+        fill = await _execute(pm, node, ws, _sell("ws-7", pm=pm), config=config, hooks=rec)
+    assert rec.fills == [fill] and len(rec.submitted) == 1
+    assert ws.notified == [] and ws.connections == 1 and node.hide == 0
 
 
 async def test_socket_gone_for_good_falls_back_to_polling():

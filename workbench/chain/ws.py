@@ -204,6 +204,8 @@ class Subscription(Generic[T]):
         self._sleep = sleep
         self.connections = 0  # successful subscriptions, for callers' metrics
         self._gen: AsyncIterator[T] | None = None
+        self._ws: Any = None  # the open connection, for close()
+        self._closing = False
 
     def __repr__(self) -> str:
         return f"Subscription({self.method}, {safe_url(self.url)}, connections={self.connections})"
@@ -220,6 +222,15 @@ class Subscription(Generic[T]):
         """Close the connection and stop iterating."""
         if self._gen is not None:
             await self._gen.aclose()  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Close from another task: the iteration in progress ends (StopAsyncIteration)
+        without reconnecting. Unlike cancelling that task, it needs nothing from the
+        generator but its normal exit path."""
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
 
     async def _subscribe(self, ws: Any) -> int:
         await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": self.method,
@@ -241,11 +252,14 @@ class Subscription(Generic[T]):
     async def _run(self) -> AsyncIterator[T]:
         failures = 0
         where = safe_url(self.url)
-        while True:
+        while not self._closing:
             reason: BaseException | None = None
             try:
                 async with connect(self.url, open_timeout=self.open_timeout_s,
                                    max_size=2**24) as ws:
+                    self._ws = ws
+                    if self._closing:
+                        return
                     sub_id = await self._subscribe(ws)
                     failures = 0
                     self.connections += 1
@@ -274,7 +288,10 @@ class Subscription(Generic[T]):
                 raise ConfigError(f"Bad websocket URL {where}: {exc}",
                                   setting="execution.ws_url") from exc
             finally:
+                self._ws = None
                 self._set_state(False)
+            if self._closing:
+                return
             failures += 1
             if failures >= self.policy.max_attempts:
                 raise TemporaryVenueError(
@@ -285,6 +302,7 @@ class Subscription(Generic[T]):
             log.info("%s on %s dropped (%s); reconnecting in %.2fs", self.method, where,
                      type(reason).__name__ if reason else "closed by server", delay)
             await self._sleep(delay)
+        # closed by close(): end the iteration
 
 
 def account_subscribe(url: str, account: Pubkey, *,
@@ -411,12 +429,19 @@ class SignatureWatch:
                 pass
         self._changed.clear()
 
-    async def aclose(self) -> None:
-        """Stop the background task and close the socket."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        await self._sub.aclose()
+    async def aclose(self, timeout_s: float = 2.0) -> None:
+        """Close the socket and end the background task.
+
+        The socket is closed first, which ends the task's iteration normally; the task is
+        cancelled only if it has not ended within ``timeout_s``. A cancellation of the caller
+        while it waits propagates (``asyncio.wait`` does not absorb it).
+        """
+        task = self._task
+        if task is not None and not task.done():
+            await self._sub.close()
+            await asyncio.wait({task}, timeout=timeout_s)
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=timeout_s)
+        if task is None or task.done():
+            await self._sub.aclose()

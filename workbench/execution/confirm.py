@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
@@ -86,6 +87,7 @@ async def send_and_confirm(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ws_url: str | None = None,
     ws_policy: RetryPolicy | None = None,
+    subscribed_poll_interval_s: float = 5.0,
 ) -> SignatureStatus:
     """Broadcast ``tx`` and keep re-broadcasting it until confirmed or expired.
 
@@ -103,6 +105,9 @@ async def send_and_confirm(
         ws_url: confirm by ``signatureSubscribe`` on this websocket, polling only while it is
             down; None polls throughout.
         ws_policy: reconnect backoff of the subscription.
+        subscribed_poll_interval_s: while subscribed, statuses are still polled this often,
+            in case a notification never comes (a node that lost the subscription on its
+            side while the socket stayed up).
 
     Returns:
         The signature's status once it reaches ``commitment`` without error.
@@ -111,24 +116,26 @@ async def send_and_confirm(
         TxFailed: it landed and failed (fee paid, no token movement).
         TxExpired: the chain passed ``last_valid_block_height`` and it had not landed.
     """
+    run = partial(_confirm_loop, chain, tx, last_valid_block_height, commitment=commitment,
+                  poll_interval_s=poll_interval_s, resend_interval_s=resend_interval_s,
+                  send=send, max_polls=max_polls, sleep=sleep,
+                  subscribed_poll_interval_s=subscribed_poll_interval_s)
     if not ws_url:
-        return await _confirm_loop(chain, tx, last_valid_block_height, None, commitment,
-                                   poll_interval_s, resend_interval_s, send, max_polls, sleep)
+        return await run(None)
     async with SignatureWatch(ws_url, tx.signatures[0], commitment=commitment,
                               policy=ws_policy) as watch:
-        return await _confirm_loop(chain, tx, last_valid_block_height, watch, commitment,
-                                   poll_interval_s, resend_interval_s, send, max_polls, sleep)
+        return await run(watch)
 
 
 async def _confirm_loop(
     chain: Chain, tx: VersionedTransaction, last_valid_block_height: int,
-    watch: SignatureWatch | None, commitment: Commitment, poll_interval_s: float,
+    watch: SignatureWatch | None, *, commitment: Commitment, poll_interval_s: float,
     resend_interval_s: float, send: Sender | None, max_polls: int,
-    sleep: Callable[[float], Awaitable[None]],
+    sleep: Callable[[float], Awaitable[None]], subscribed_poll_interval_s: float,
 ) -> SignatureStatus:
     sig = tx.signatures[0]
     sender: Sender = send or (lambda t: chain.send_transaction(t, skip_preflight=True))
-    last_send = -1e18
+    last_send = last_poll = -1e18
     for _ in range(max_polls):
         now = time.monotonic()
         if now - last_send >= resend_interval_s:
@@ -144,8 +151,11 @@ async def _confirm_loop(
             if note.err is not None:
                 raise await _landed_failure(chain, sig, note.err, sleep, poll_interval_s)
             return _from_notification(note, commitment)
-        # poll unless a live subscription will tell; once after each (re)subscription too
-        if watch is None or not watch.live or watch.take_recheck():
+        # poll unless a live subscription will tell; once after each (re)subscription, and
+        # now and then while subscribed
+        if (watch is None or not watch.live or watch.take_recheck()
+                or time.monotonic() - last_poll >= subscribed_poll_interval_s):
+            last_poll = time.monotonic()
             status = await _status(chain, sig)
             if status is not None:
                 if status.err is not None:

@@ -108,6 +108,8 @@ class ExecutorConfig:
             outcome from ``signatureSubscribe`` and poll only while the socket is down
             (see :mod:`.confirm`); False polls throughout.
         ws_policy: reconnect backoff of that subscription (default: ``Subscription``'s).
+        subscribed_poll_interval_s: while subscribed, statuses are still polled this often
+            (a notification that never comes costs at most this much).
     """
 
     simulate: bool = True
@@ -122,6 +124,7 @@ class ExecutorConfig:
     prebuilt_lvbh_margin_blocks: int = 150
     confirm_by_subscription: bool = True
     ws_policy: RetryPolicy | None = None
+    subscribed_poll_interval_s: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ExecutorConfig:
@@ -520,7 +523,8 @@ class Executor:
                 self.chain, tx, submitted.last_valid_block_height,
                 commitment=self.config.commitment, poll_interval_s=self.config.poll_interval_s,
                 resend_interval_s=self.config.resend_interval_s, send=self.sender,
-                ws_url=self._ws_url, ws_policy=self.config.ws_policy)
+                ws_url=self._ws_url, ws_policy=self.config.ws_policy,
+                subscribed_poll_interval_s=self.config.subscribed_poll_interval_s)
         except TxExpired:
             self._tell_sender("on_expired", tx)
             raise
