@@ -113,6 +113,8 @@ class ExecutionSettings(BaseModel):
         jito_url: Jito block engine root.
         jito_tip_cap_lamports: the most one bundle may tip.
         max_quote_age_s: re-quote before executing when the quote is older.
+        confirm_by_subscription: learn of confirmations by websocket signatureSubscribe
+            (polling stays the fallback); off: poll only.
     """
 
     model_config = _SECTION
@@ -126,6 +128,7 @@ class ExecutionSettings(BaseModel):
     jito_url: str = "https://mainnet.block-engine.jito.wtf"
     jito_tip_cap_lamports: int = Field(default=1_000_000, ge=0)
     max_quote_age_s: float = Field(default=2.0, gt=0)
+    confirm_by_subscription: bool = True
 
 
 class RiskSettings(BaseModel):

@@ -32,7 +32,12 @@ class Venue(Protocol):
         ...
 
     def parse(self, quote: Quote, changes: Sequence[TokenBalanceChange]) -> tuple[int, int]:
-        """(in_amount_raw, out_amount_raw) actually swapped, from the owner's balance changes."""
+        """(in_amount_raw, out_amount_raw) actually swapped, from the owner's balance changes.
+
+        A venue whose fills move no tokens (a perp exchange) also defines
+        ``parse_logs(quote, logs, owner)``, reading them from the program's events; the
+        executor prefers it when present.
+        """
         ...
 
 

@@ -134,8 +134,7 @@ class ExecutorConfig:
             "priority_fee_percentile": settings.priority_fee_percentile,
             "priority_fee_cap_microlamports": settings.priority_fee_cap_microlamports,
             "commitment": Commitment(settings.commitment),
-            # read softly: the setting is proposed, older settings objects lack it
-            "confirm_by_subscription": getattr(settings, "confirm_by_subscription", True),
+            "confirm_by_subscription": settings.confirm_by_subscription,
         }
         values.update(overrides)
         return cls(**values)
@@ -569,7 +568,10 @@ class Executor:
         changes = landed.token_changes(self._owner_str)
         if len(route.legs) == 1:
             leg = route.legs[0]
-            spent, got = leg.venue.parse(leg.quote, changes)
+            # a perp venue moves no tokens: its fills are in the program's events (logs)
+            parse_logs = getattr(leg.venue, "parse_logs", None)
+            spent, got = (parse_logs(leg.quote, landed.logs, self.owner) if parse_logs
+                          else leg.venue.parse(leg.quote, changes))
         else:
             by_mint: dict[str, int] = {}
             for c in changes:

@@ -559,3 +559,38 @@ def test_event_fills_reconcile_with_position_snapshots():
     assert reconcile_fills(fills, before, funding, 0).base_matches
     assert not reconcile_fills(fills, before, funding, 0).matches
     assert not reconcile_fills(fills, before, before, 0).base_matches
+
+
+async def test_executor_books_a_drift_fill_from_its_events():
+    """The executor prefers a venue's ``parse_logs``: a perp fill moves no tokens, so without
+    it the fill would book (0, 0); with it the fill is the event's notional + fee and base."""
+    from solders.keypair import Keypair
+    from solders.signature import Signature
+
+    from workbench.chain.litesvm import LiteSVMChain
+    from workbench.chain.types import ConfirmedTx
+    from workbench.execution.executor import Executor, SubmittedTx
+    from workbench.execution.router import Route, RouteLeg
+
+    keypair = Keypair()
+    venue = DriftVenue(FakeAccounts({}), _config(), _price)
+    quote = await venue.quote(
+        QuoteRequest(input_mint=USDC, output_mint="drift-perp:SOL-PERP", in_amount_raw=151_500_000)
+    )
+    route = Route(kind="single", legs=(RouteLeg(venue=venue, quote=quote),), input_mint=USDC,
+                  output_mint="drift-perp:SOL-PERP", in_amount_raw=151_500_000,
+                  out_amount_raw=quote.out_amount_raw, min_out_amount_raw=0)
+    sig = Signature.default()
+    submitted = SubmittedTx(client_order_id="wb-drift-1", signature=str(sig), tx_bytes=b"",
+                            last_valid_block_height=1, venues=("drift",), input_mint=USDC,
+                            output_mint="drift-perp:SOL-PERP", in_amount_raw=151_500_000,
+                            min_out_amount_raw=0)
+    mine = _event(base=10**9, quote=150_200_000, taker_fee=52_570, taker_order_id=41,
+                  taker=user_pda(keypair.pubkey(), 0, DRIFT_PROGRAM_ID), taker_direction=0)
+    landed = ConfirmedTx(signature=sig, slot=7, fee_lamports=5_000, logs=tuple(_logs(mine)))
+    executor = Executor(LiteSVMChain(), keypair, [venue])
+    fill = executor._to_fill(submitted, route, landed)
+    assert (fill.in_amount_raw, fill.out_amount_raw) == (150_200_000 + 52_570, 10**9)
+    other = ConfirmedTx(signature=sig, slot=7, fee_lamports=5_000, logs=tuple(_logs(TAKER_FILL)))
+    fill = executor._to_fill(submitted, route, other)  # another user's fill is not ours
+    assert (fill.in_amount_raw, fill.out_amount_raw) == (0, 0)
