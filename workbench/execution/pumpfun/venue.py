@@ -191,35 +191,21 @@ class PumpFunVenue:
         token_program = await self.token_program_of(mint_key)
         if side == "buy":
             buy = quote_buy(curve, request.in_amount_raw, fees)
-            route = PumpRoute(
-                side="buy",
-                mint=mint_key,
-                token_amount=buy.token_amount,
-                sol_limit_lamports=request.in_amount_raw * (_BPS + slip) // _BPS,
-                slippage_bps=slip,
-                curve=curve,
-                fees=fees,
-                token_program=token_program,
-            )
-            return Quote(
-                venue=VENUE,
-                input_mint=request.input_mint,
-                output_mint=request.output_mint,
-                in_amount_raw=request.in_amount_raw,
-                out_amount_raw=buy.token_amount,
-                min_out_amount_raw=buy.token_amount,
-                fee_raw=buy.fee_lamports,
-                price_impact_bps=_impact_bps(curve, buy.sol_cost_lamports, buy.token_amount),
-                ts_init=self._clock.now_ns(),
-                route=route,
-            )
-        sell = quote_sell(curve, request.in_amount_raw, fees)
-        min_out = sell.net_lamports * (_BPS - slip) // _BPS
+            token_amount = out = min_out = buy.token_amount
+            limit = request.in_amount_raw * (_BPS + slip) // _BPS  # the most SOL it may cost
+            fee_raw = buy.fee_lamports
+            impact = _impact_bps(curve, buy.sol_cost_lamports, buy.token_amount)
+        else:
+            sell = quote_sell(curve, request.in_amount_raw, fees)
+            token_amount, out = request.in_amount_raw, sell.net_lamports
+            min_out = limit = sell.net_lamports * (_BPS - slip) // _BPS
+            fee_raw = 0  # the fee is taken in SOL, the output; it is inside out_amount_raw
+            impact = -_impact_bps(curve, sell.sol_out_lamports, request.in_amount_raw)
         route = PumpRoute(
-            side="sell",
+            side=side,
             mint=mint_key,
-            token_amount=request.in_amount_raw,
-            sol_limit_lamports=min_out,
+            token_amount=token_amount,
+            sol_limit_lamports=limit,
             slippage_bps=slip,
             curve=curve,
             fees=fees,
@@ -230,10 +216,10 @@ class PumpFunVenue:
             input_mint=request.input_mint,
             output_mint=request.output_mint,
             in_amount_raw=request.in_amount_raw,
-            out_amount_raw=sell.net_lamports,
+            out_amount_raw=out,
             min_out_amount_raw=min_out,
-            fee_raw=0,  # the fee is taken in SOL, the output; it is inside out_amount_raw
-            price_impact_bps=-_impact_bps(curve, sell.sol_out_lamports, request.in_amount_raw),
+            fee_raw=fee_raw,
+            price_impact_bps=impact,
             ts_init=self._clock.now_ns(),
             route=route,
         )
