@@ -4,22 +4,28 @@
 :mod:`workbench.store.ledger`, so an order's life is in the store whatever happens to the
 process:
 
-1. ``track(order, pair)``: the domain order, once the risk gate accepted it
-   (``save_order``, status ACCEPTED). An order row without signed bytes was never sent.
-2. ``on_submitted``: the signed bytes, signature and ``last_valid_block_height``
-   (``set_order_status(SUBMITTED, signed_tx=...)``), written in its own transaction and
-   returned from only once durable: the executor broadcasts after it. A crash after this
-   point is settled by re-sending the same bytes (``Executor.recover`` or
+1. ``track(order, pair)``: the domain order, once the risk gate accepted it (status
+   ACCEPTED). An order row without signed bytes was never sent.
+2. ``on_submitted``: the signed bytes, signature and ``last_valid_block_height``, committed
+   before it returns: the executor broadcasts after it. A tracked order's row is updated to
+   SUBMITTED; an order never saved is inserted as one row already SUBMITTED. A crash after
+   this point is settled by re-sending the same bytes (``Executor.recover`` or
    ``workbench.live.recovery``), never by signing again.
 3. ``on_fill``: fills measured from the confirmed transaction's token balances (never the
-   quote), then a snapshot of the wallet's balances read from the chain.
-4. ``on_status``: REJECTED, FAILED, EXPIRED and FILLED with their reason.
+   quote) and the order's FILLED status, in one transaction; then a snapshot of the wallet's
+   balances read from the chain.
+4. ``on_status``: REJECTED, FAILED, EXPIRED with their reason; FILLED once ``on_fill``
+   stored it is a no-op.
 5. ``forget(client_order_id)`` once the order is final: the hooks keep no memory of it (the
    ledger has it), so a process running for weeks does not grow.
 
 An intent the executor runs without ``track`` (``executor.execute(SwapIntent(...))`` in a
 notebook) is still recorded: its order is derived from the signed intent (side from the mints,
 size from the input, price from the minimum output), so nothing reaches the chain unrecorded.
+
+These writes are on the executor's path, so they go through
+:class:`~workbench.store.ledger.OrderWriter` (one connection kept by the hooks, prepared
+statements), not SQLAlchemy per call; :meth:`LedgerHooks.close` releases that connection.
 
 Balance snapshots (``balance_snapshots``, ``source="chain"``) hold one row per token of the
 hooks' pairs, keyed by mint, read from the owner's associated token account, plus the wallet's
@@ -229,6 +235,7 @@ class LedgerHooks:
         self.snapshot_balances = snapshot_balances
         self._orders: dict[str, tuple[Order, Pair]] = {}
         self._status: dict[str, OrderStatus] = {}
+        self._writer = ledger.OrderWriter(store)
 
     def __repr__(self) -> str:
         return f"LedgerHooks(owner={self.owner}, pairs={[p.symbol for p in self.pairs]})"
@@ -260,7 +267,7 @@ class LedgerHooks:
                 raise StoreError(f"Order {order.client_order_id} is on {order.symbol}, which is "
                                  "none of the ledger hooks' pairs; pass its Pair.")
         if not saved:
-            ledger.save_order(self.store, order, status=OrderStatus.ACCEPTED, mode=self.mode)
+            self._writer.insert_order(order, status=OrderStatus.ACCEPTED, mode=self.mode)
         self._orders[order.client_order_id] = (order, pair)
         self._status[order.client_order_id] = OrderStatus.ACCEPTED
 
@@ -300,34 +307,51 @@ class LedgerHooks:
         known = self._orders.pop(client_order_id, None) is not None
         return self._status.pop(client_order_id, None) is not None or known
 
+    def close(self) -> None:
+        """Release the hooks' database connection (a later write opens another)."""
+        self._writer.close()
+
     # --- ExecutionHooks ---------------------------------------------------------------------
 
     def on_submitted(self, submitted: SubmittedTx) -> None:
-        """Store the signed intent; returns once it is committed (the executor sends after)."""
+        """Store the signed intent; returns once it is committed (the executor sends after).
+
+        One statement: the tracked order's row moves to SUBMITTED, or an order never saved
+        is inserted already SUBMITTED.
+        """
         coid = submitted.client_order_id
-        if coid not in self._orders:
+        reason = f"attempt {submitted.attempt}" if submitted.attempt else None
+        if coid in self._orders:
+            self._writer.set_status(
+                coid, OrderStatus.SUBMITTED, signature=submitted.signature,
+                signed_tx=submitted.tx_bytes,
+                last_valid_block_height=submitted.last_valid_block_height,
+                venue=",".join(submitted.venues)[:_VENUE_CHARS] or None, reason=reason)
+        else:
             pair = _pair_for(self.pairs, submitted.input_mint, submitted.output_mint)
             order = order_from_submitted(submitted, pair, strategy=self.strategy)
-            ledger.save_order(self.store, order, status=OrderStatus.NEW, mode=self.mode)
+            self._writer.insert_order(
+                order, status=OrderStatus.SUBMITTED, mode=self.mode, reason=reason,
+                signature=submitted.signature, signed_tx=submitted.tx_bytes,
+                last_valid_block_height=submitted.last_valid_block_height)
             self._orders[coid] = (order, pair)
-        ledger.set_order_status(
-            self.store, coid, OrderStatus.SUBMITTED, signature=submitted.signature,
-            signed_tx=submitted.tx_bytes,
-            last_valid_block_height=submitted.last_valid_block_height,
-            venue=",".join(submitted.venues)[:_VENUE_CHARS] or None,
-            reason=f"attempt {submitted.attempt}" if submitted.attempt else None)
         self._status[coid] = OrderStatus.SUBMITTED
 
     def on_status(self, client_order_id: str, status: OrderStatus, detail: str) -> None:
-        """Record a status change (SUBMITTED is written with the intent, so skipped)."""
-        if status is OrderStatus.SUBMITTED:
+        """Record a status change.
+
+        SUBMITTED is written with the intent and FILLED with the fills (``on_fill``), so
+        both are skipped here when already stored.
+        """
+        if status is OrderStatus.SUBMITTED or (
+                status is OrderStatus.FILLED
+                and self._status.get(client_order_id) is OrderStatus.FILLED):
             return
         try:
             if status is OrderStatus.FILLED:
-                ledger.set_order_status(self.store, client_order_id, status,
-                                        signature=detail or None)
+                self._writer.set_status(client_order_id, status, signature=detail or None)
             else:
-                ledger.set_order_status(self.store, client_order_id, status,
+                self._writer.set_status(client_order_id, status,
                                         reason=detail[:_REASON_CHARS] or None)
         except StoreError:
             if client_order_id in self._orders:
@@ -340,11 +364,12 @@ class LedgerHooks:
         self._status[client_order_id] = status
 
     async def on_fill(self, fill: SwapFill) -> list[Fill]:
-        """Store the fills measured on chain, then snapshot the wallet's balances.
+        """Store the fills measured on chain and mark the order FILLED (one transaction),
+        then snapshot the wallet's balances.
 
         Returns:
             The fills of the swap (stored now, or already stored by an earlier attempt:
-            ``save_fill`` is idempotent per order, signature and venue).
+            a fill is stored once per order, signature and venue).
         """
         tracked = self._orders.get(fill.client_order_id)
         pair = tracked[1] if tracked is not None else _pair_for(
@@ -355,8 +380,10 @@ class LedgerHooks:
                 len(fill.venues) > 1 or fill.input_mint == fill.output_mint):
             landed = await self.chain.get_transaction(Signature.from_string(fill.signature))
         fills = fills_from_swap(fill, pair, landed=landed, pool_owners=self.pool_owners)
-        for f in fills:
-            ledger.save_fill(self.store, f, strategy=strategy)
+        _, marked = self._writer.save_fills(fill.client_order_id, fills, strategy=strategy,
+                                            signature=fill.signature)
+        if marked:  # the executor's FILLED status that follows is then a no-op
+            self._status[fill.client_order_id] = OrderStatus.FILLED
         if self.snapshot_balances and self.chain is not None:
             await self.save_balances(ts=fill.ts_event)
         return fills
