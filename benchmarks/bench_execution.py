@@ -10,18 +10,22 @@ LiteSVM's program cache), then ``gc.collect(); gc.freeze()`` moves everything al
 (the market, the modules) out of the collector's generations, as ``Engine.start`` does: a full
 collection then only walks objects made since, so its pause stays out of the p99.
 
-With ``--ledger`` the whole path also persists through the real ``LedgerHooks`` into a
-temporary SQLite ledger (intent committed before the send, status, fills, no balance
-snapshots), and its per-stage ``persist`` and ``ledger-fill`` numbers are printed too.
+With ``--ledger`` the whole path runs twice in turn, one order of each per round: without
+hooks (the baseline) and through the real ``LedgerHooks`` into a temporary SQLite ledger
+(intent committed before the send, fills and FILLED in one transaction, no balance
+snapshots), or into a temporary schema of the PostgreSQL server given by ``--ledger-url``.
+It prints the ledger's ``persist`` (intent) and ``ledger-fill`` stages, both whole paths and
+the ledger's cost as their difference.
 
 Run: NUMBA_CACHE_DIR=.cache/numba .venv/bin/python benchmarks/bench_execution.py [--orders N]
-     [--ledger]
+     [--ledger [--ledger-url postgresql+psycopg://user@127.0.0.1:5432/db]]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import statistics
 import time
@@ -104,17 +108,46 @@ class TimedHooks:
         return out
 
 
-def ledger_hooks(pm, path, timings):
+def ledger_hooks(pm, store, timings):
     from workbench.domain import Pair
     from workbench.execution.ledger_hooks import LedgerHooks, pool_owners_of
-    from workbench.store import open_store
 
-    store = open_store(f"sqlite:///{path}")
-    store.upgrade()
     hooks = LedgerHooks(store, owner=pm.wallet.pubkey(), pairs=[Pair(base=pm.base, quote=pm.quote)],
                         chain=pm.chain, pool_owners=pool_owners_of(pm.venues),
                         snapshot_balances=False)
     return TimedHooks(hooks, timings)
+
+
+@contextlib.contextmanager
+def ledger_store(url: str | None):
+    """A migrated, empty ledger: a temporary SQLite file, or a temporary schema (dropped after)
+    of the PostgreSQL server at ``url``."""
+    import tempfile
+    import uuid
+
+    from workbench.store import open_store
+
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(f"sqlite:///{tmp}/bench.db")
+            store.upgrade()
+            yield store
+            store.dispose()
+        return
+    schema = f"wb_bench_{uuid.uuid4().hex[:10]}"
+    admin = open_store(url)
+    with admin.engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in url else "?"
+    store = open_store(f"{url}{sep}options=-csearch_path%3D{schema}")
+    try:
+        store.upgrade()
+        yield store
+    finally:
+        store.dispose()
+        with admin.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 def executor(pm, *, simulate: bool, timings=None, hooks=None) -> Executor:
@@ -149,24 +182,6 @@ def market():
     return paper_market(("150", "150.5"), wallet_sol=10_000, wallet_usdc=2_000_000)
 
 
-async def whole_path(n: int, *, simulate: bool, timings=None, cpu=None,
-                     ledger_path=None) -> list[int]:
-    """Whole-path wall samples (ns) for ``n`` orders on a fresh paper market (after
-    ``WARMUP``); thread CPU time per order goes to ``cpu``."""
-    pm = market()
-    hooks = ledger_hooks(pm, ledger_path, timings) if ledger_path is not None else None
-    step = order_step(pm, executor(pm, simulate=simulate, timings=timings, hooks=hooks))
-    whole: list[int] = []
-    for i in range(-WARMUP, n):
-        if i == 0:
-            _reset(whole, cpu, timings)
-        wall, c = await step()
-        whole.append(wall)
-        if cpu is not None:
-            cpu.append(c)
-    return whole
-
-
 def _reset(*samples) -> None:
     """Drop the warm-up samples and freeze what is alive (see the module docstring)."""
     for item in samples:
@@ -179,20 +194,39 @@ def _reset(*samples) -> None:
     _freeze()
 
 
-async def main_ledger(n: int) -> None:
-    import tempfile
-    from pathlib import Path
-
+async def main_ledger(n: int, url: str | None) -> None:
+    """The whole path without hooks and through ``LedgerHooks``, one order of each per round
+    (after ``WARMUP`` rounds), so both see the same moments of a shared machine."""
     timings: dict[str, list[int]] = defaultdict(list)
-    cpu: list[int] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        whole = await whole_path(n, simulate=True, timings=timings, cpu=cpu,
-                                 ledger_path=Path(tmp) / "bench.db")
-    print(f"orders: {n}, simulate on, LedgerHooks on SQLite (intent committed before send)")
+    with ledger_store(url) as store:
+        pm_plain, pm_ledger = market(), market()
+        hooks = ledger_hooks(pm_ledger, store, timings)
+        plain_once = order_step(pm_plain, executor(pm_plain, simulate=True))
+        ledger_once = order_step(pm_ledger, executor(pm_ledger, simulate=True, timings=timings,
+                                                     hooks=hooks))
+        plain, ledgered, cpu_plain, cpu_ledger = [], [], [], []
+        for i in range(-WARMUP, n):
+            if i == 0:
+                _reset(plain, ledgered, cpu_plain, cpu_ledger, timings)
+            for walls, cpus, sample in ((plain, cpu_plain, plain_once),
+                                        (ledgered, cpu_ledger, ledger_once)):
+                wall, c = await sample()
+                walls.append(wall)
+                cpus.append(c)
+        hooks.inner.close()
+    print(f"orders: {n} per path, simulate on, interleaved; LedgerHooks on {store.backend} "
+          "(intent committed before send, fills + FILLED in one transaction)")
+    print(f"{'stage':<12}{'p50 µs':>10}{'p99 µs':>10}")
     for stage in ("persist", "ledger-fill"):
         print(f"{stage:<12}{pct(timings[stage], .5):>10.1f}{pct(timings[stage], .99):>10.1f}")
-    print(f"{'whole':<12}{pct(whole, .5):>10.1f}{pct(whole, .99):>10.1f}   (wall µs)")
-    print(f"{'whole cpu':<12}{pct(cpu, .5):>10.1f}{pct(cpu, .99):>10.1f}   (thread CPU µs)")
+    for label, walls, cpus in (("no ledger", plain, cpu_plain), ("ledger", ledgered, cpu_ledger)):
+        p99 = pct(walls, .99)
+        print(f"{label:<12}{pct(walls, .5):>10.1f}{p99:>10.1f}   whole path wall; thread CPU "
+              f"p50 {pct(cpus, .5):.1f} p99 {pct(cpus, .99):.1f}; p99 vs target 2 ms: "
+              f"{'OK' if p99 < 2_000 else 'OVER'}")
+    cost = "; ".join(f"p{q * 100:.0f} +{pct(ledgered, q) - pct(plain, q):.1f} µs "
+                     f"({pct(ledgered, q) / pct(plain, q):.2f}x)" for q in (.5, .99))
+    print(f"ledger cost: {cost}")
 
 
 async def main(n: int) -> None:
@@ -252,5 +286,7 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=2_000)
     parser.add_argument("--ledger", action="store_true",
                         help="persist through LedgerHooks into a temporary SQLite ledger")
+    parser.add_argument("--ledger-url", default=None,
+                        help="with --ledger: a PostgreSQL URL (a temporary schema is used)")
     args = parser.parse_args()
-    asyncio.run(main_ledger(args.orders) if args.ledger else main(args.orders))
+    asyncio.run(main_ledger(args.orders, args.ledger_url) if args.ledger else main(args.orders))

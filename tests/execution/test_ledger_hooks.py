@@ -355,3 +355,67 @@ async def test_forget_drops_finished_orders_only(store):
         hooks.forget(late.client_order_id)
     assert hooks.forget(late.client_order_id, force=True) is True
     assert hooks.order_of(late.client_order_id) is None
+
+
+@pytest.mark.integration
+async def test_untracked_intent_is_one_submitted_row_before_the_send(store):
+    """An intent nobody tracked is inserted as one row already SUBMITTED: at the broadcast the
+    row holds the derived order and the exact signed bytes, never a NEW row."""
+    kp, setup = _market(seed="hooks-one-row")
+    pair = setup.pair
+    seen = []
+
+    def check(tx):
+        rows = ledger.load_orders(store)
+        [row] = [r for r in ledger.open_orders(store) if r["client_order_id"] == "nb-1"]
+        seen.append((len(rows), row["status"], bytes(row["signed_tx"]) == bytes(tx),
+                     row["signature"] == str(tx.signatures[0]), row["side"], row["strategy"],
+                     row["venue"], row["reason"]))
+
+    chain = SpyChain(setup.chain, check)
+    hooks = LedgerHooks(store, owner=kp.pubkey(), pairs=[pair], chain=chain, strategy="nb")
+    ex = Executor(chain, kp, setup.venues, config=FAST, hooks=hooks)
+    await ex.execute(SwapIntent(client_order_id="nb-1", input_mint=str(pair.base.mint),
+                                output_mint=str(pair.quote.mint), in_amount_raw=10**9,
+                                slippage_bps=100))
+    assert seen and seen[0] == (1, "submitted", True, True, "sell", "nb",
+                                setup.venues[0].name, None)
+    assert list(ledger.load_orders(store)["status"]) == ["filled"]
+    hooks.close()
+
+
+@pytest.mark.integration
+async def test_fill_and_filled_status_are_one_write(store):
+    """When the executor reports FILLED, on_fill has already stored the fill and the FILLED
+    status together, so that report writes nothing (the row's ts_updated does not move)."""
+    kp, setup = _market(seed="hooks-filled")
+    pair = setup.pair
+    seen = []
+
+    class Watched(LedgerHooks):
+        def on_status(self, client_order_id, status, detail):
+            if status is not OrderStatus.FILLED:
+                return super().on_status(client_order_id, status, detail)
+            before = ledger.load_orders(store).set_index("client_order_id").loc[client_order_id]
+            n_fills = len(ledger.load_fills(store, client_order_id=client_order_id))
+            super().on_status(client_order_id, status, detail)
+            after = ledger.load_orders(store).set_index("client_order_id").loc[client_order_id]
+            seen.append((before["status"], before["signature"] == detail, n_fills,
+                         after["ts_updated"] == before["ts_updated"]))
+            return None
+
+    hooks = Watched(store, owner=kp.pubkey(), pairs=[pair], chain=setup.chain)
+    ex = Executor(setup.chain, kp, setup.venues, config=FAST, hooks=hooks)
+    for side in (Side.BUY, Side.SELL):
+        order = _order(pair, side=side)
+        hooks.track(order, pair)
+        spend = (pair.quote if side is Side.BUY else pair.base).mint
+        get = (pair.base if side is Side.BUY else pair.quote).mint
+        await ex.execute(SwapIntent(client_order_id=order.client_order_id,
+                                    input_mint=str(spend), output_mint=str(get),
+                                    in_amount_raw=75_000_000 if side is Side.BUY else 10**8,
+                                    slippage_bps=100))
+        assert hooks.status_of(order.client_order_id) is OrderStatus.FILLED
+        hooks.close()  # releases the connection; the next order's writes open another
+    assert seen == [("filled", True, 1, True)] * 2
+    assert set(ledger.load_orders(store)["status"]) == {"filled"}

@@ -124,3 +124,149 @@ def test_positions_and_balances(store: Store) -> None:
     assert L.load_positions(store).loc[0, "avg_cost"] == Decimal("140.5")
     L.save_balances(store, "owner1", {"mintA": (123456789012345678, 9)}, source="chain")
     assert L.load_balances(store).loc[0, "amount_raw"] == Decimal(123456789012345678)
+
+
+# -- OrderWriter: the executor's path ---------------------------------------------------------
+
+
+def _fill(cid: str, venue: str | None = "local:a", sig: str = "5ig") -> Fill:
+    return Fill(client_order_id=cid, symbol="SOL/USDC", side=Side.BUY,
+                base_amount=Decimal("0.664558068"), quote_amount=Decimal("100.000001"),
+                fee_lamports=5000, venue=venue, signature=sig,  # type: ignore[arg-type]
+                ts_event=7)
+
+
+def test_order_writer_stores_an_intent_as_one_submitted_row(store: Store) -> None:
+    """The writer's row is committed on return (read here through the store's own engine) and
+    reads back exactly as the SQLAlchemy writers' rows do."""
+    writer = L.OrderWriter(store)
+    order = Order(client_order_id="wb-1", strategy="grid", symbol="SOL/USDC", side=Side.SELL,
+                  amount=Decimal("1.234567891"), price=Decimal("145.12"), venue="local:a",
+                  reduce_only=True, ts_init=1_700_000_000_000_000_000)
+    writer.insert_order(order, status=OrderStatus.SUBMITTED, mode="live", reason="attempt 1",
+                        signature="5ig", signed_tx=b"\x01\x02", last_valid_block_height=123)
+    [row] = L.open_orders(store)
+    assert (row["status"], row["signed_tx"], row["signature"], row["last_valid_block_height"]) \
+        == ("submitted", b"\x01\x02", "5ig", 123)
+    assert (row["amount"], row["price"], row["side"], row["mode"], row["reason"]) == (
+        Decimal("1.234567891"), Decimal("145.12"), "sell", "live", "attempt 1")
+    assert row["reduce_only"] is True and row["ts_created"] == 1_700_000_000_000_000_000
+    with pytest.raises(StoreError, match="already in the ledger"):
+        writer.insert_order(order, status=OrderStatus.SUBMITTED)
+    writer.set_status("wb-1", OrderStatus.EXPIRED, reason="blockhash expired")
+    frame = L.load_orders(store)
+    assert (frame.loc[0, "status"], frame.loc[0, "reason"], frame.loc[0, "signature"]) == (
+        "expired", "blockhash expired", "5ig")  # None keeps the signature
+    with pytest.raises(StoreError, match="No order 'nope'"):
+        writer.set_status("nope", OrderStatus.FILLED)
+    writer.close()
+    L.save_order(store, _order("wb-2"))  # the store's own writers are unaffected
+    writer.set_status("wb-2", OrderStatus.REJECTED)  # a closed writer reconnects
+    assert L.order_status(store, "wb-2") is OrderStatus.REJECTED
+    writer.close()
+
+
+def test_order_writer_books_fills_and_filled_in_one_transaction(store: Store) -> None:
+    """Fills and the FILLED status commit together; a replay stores nothing twice; a fill the
+    database refuses leaves neither the other fills nor the status behind."""
+    writer = L.OrderWriter(store)
+    for cid in ("wb-1", "wb-2"):
+        writer.insert_order(_order(cid), status=OrderStatus.SUBMITTED, signature="5ig",
+                            signed_tx=b"\x01", last_valid_block_height=9)
+    legs = [_fill("wb-1", "local:a"), _fill("wb-1", "local:b")]
+    assert writer.save_fills("wb-1", legs, strategy="grid", signature="5ig") == ([True, True], True)
+    assert L.order_status(store, "wb-1") is OrderStatus.FILLED
+    assert writer.save_fills("wb-1", legs, strategy="grid", signature="5ig") == (
+        [False, False], True)
+    fills = L.load_fills(store, client_order_id="wb-1")
+    assert sorted(fills["venue"]) == ["local:a", "local:b"] and set(fills["strategy"]) == {"grid"}
+    assert fills.iloc[0]["quote_amount"] == Decimal("100.000001")
+
+    # venue=None breaks the fills table's NOT NULL: the database itself refuses the second row
+    with pytest.raises(StoreError, match="nothing was stored"):
+        writer.save_fills("wb-2", [_fill("wb-2", sig="6ig"), _fill("wb-2", None, sig="6ig")],
+                          signature="6ig")
+    assert L.load_fills(store, client_order_id="wb-2").empty
+    assert L.order_status(store, "wb-2") is OrderStatus.SUBMITTED
+    assert writer.save_fills("wb-2", [_fill("wb-2", sig="6ig")], signature="6ig") == ([True], True)
+    # a fill of an order with no row is kept (the chain moved the tokens); no row was marked
+    assert writer.save_fills("ghost", [_fill("ghost")]) == ([True], False)
+    assert L.order_status(store, "ghost") is None and len(L.load_fills(store)) == 4
+    writer.close()
+
+
+def test_order_writer_on_in_memory_sqlite() -> None:
+    """An in-memory database is one pooled connection: the writer writes into that one."""
+    from workbench.store import open_store
+
+    store = open_store("sqlite://")
+    store.upgrade()
+    writer = L.OrderWriter(store)
+    writer.insert_order(_order(), status=OrderStatus.SUBMITTED, signature="5ig",
+                        signed_tx=b"\x01", last_valid_block_height=9)
+    writer.save_fills("wb-1", [_fill("wb-1")], signature="5ig")
+    assert L.order_status(store, "wb-1") is OrderStatus.FILLED
+    assert len(L.load_fills(store)) == 1
+    writer.close()
+    store.dispose()
+
+
+def test_order_writer_checkpoints_the_wal_off_the_order_path(tmp_path) -> None:
+    """The writer's commits never checkpoint (its connection has wal_autocheckpoint=0); its
+    checkpointer thread copies the WAL into the database file."""
+    import sqlite3
+
+    from workbench.store import open_store
+
+    path = tmp_path / "ledger.db"
+    store = open_store(f"sqlite:///{path}")
+    store.upgrade()
+    writer = L.OrderWriter(store)
+    for i in range(300):
+        writer.insert_order(_order(f"wb-{i}"), status=OrderStatus.SUBMITTED, signature=f"s{i}",
+                            signed_tx=b"\x01" * 600, last_valid_block_height=9)
+        writer.save_fills(f"wb-{i}", [_fill(f"wb-{i}", sig=f"s{i}")], signature=f"s{i}")
+    assert writer._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    checkpointer = writer._checkpointer  # the thread under test; its last checkpoint, then end
+    assert checkpointer is not None
+    checkpointer.stop()
+    checkpointer.join()
+    # The writer's connection is still open (closing the last connection would checkpoint
+    # too), so only the thread can have copied the rows into the file. immutable=1 reads the
+    # main database file alone, ignoring the WAL.
+    main_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        assert main_file.execute("SELECT count(*) FROM orders WHERE status = 'filled'"
+                                 ).fetchone() == (300,)
+        assert main_file.execute("SELECT count(*) FROM fills").fetchone() == (300,)
+    finally:
+        main_file.close()
+    writer.close()
+    store.dispose()
+
+
+@pytest.mark.integration
+def test_order_writer_replaces_a_connection_the_server_dropped(pg_store: Store) -> None:
+    """The server ends the writer's session (as a restart would): the next writes reconnect
+    and succeed once each, nothing doubled."""
+    writer = L.OrderWriter(pg_store)
+    writer.insert_order(_order("wb-1"), status=OrderStatus.ACCEPTED)
+    pid = writer._conn.info.backend_pid  # the writer's own session, to end it from outside
+    with pg_store.engine.begin() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
+    writer.set_status("wb-1", OrderStatus.SUBMITTED, signature="5ig", signed_tx=b"\x01",
+                      last_valid_block_height=9)
+    assert writer._conn.info.backend_pid != pid
+    pid = writer._conn.info.backend_pid
+    with pg_store.engine.begin() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    assert writer.save_fills("wb-1", [_fill("wb-1")], signature="5ig") == ([True], True)
+    pid = writer._conn.info.backend_pid
+    with pg_store.engine.begin() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    writer.insert_order(_order("wb-2"), status=OrderStatus.SUBMITTED, signature="6ig",
+                        signed_tx=b"\x02", last_valid_block_height=9)
+    assert L.order_status(pg_store, "wb-1") is OrderStatus.FILLED
+    assert L.order_status(pg_store, "wb-2") is OrderStatus.SUBMITTED
+    assert len(L.load_fills(pg_store)) == 1
+    writer.close()
