@@ -270,3 +270,29 @@ def test_order_writer_replaces_a_connection_the_server_dropped(pg_store: Store) 
     assert L.order_status(pg_store, "wb-2") is OrderStatus.SUBMITTED
     assert len(L.load_fills(pg_store)) == 1
     writer.close()
+
+
+def test_order_writer_leaves_its_connection_to_the_parent_after_fork(store: Store) -> None:
+    """A forked child that closes its copy of a writer neither uses nor closes the parent's
+    connection: the parent goes on writing on the same session."""
+    import os
+
+    writer = L.OrderWriter(store)
+    writer.insert_order(_order("wb-1"), status=OrderStatus.ACCEPTED)
+    session = writer._conn.info.backend_pid if store.backend == "postgresql" else None
+    pid = os.fork()
+    if pid == 0:  # child: close the inherited writer, as a finalizer would
+        code = 1
+        try:
+            writer.close()
+            code = 0 if writer._conn is None else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    writer.set_status("wb-1", OrderStatus.SUBMITTED, signature="5ig", signed_tx=b"\x01",
+                      last_valid_block_height=9)
+    if session is not None:  # the same server session: nothing ended it
+        assert writer._conn.info.backend_pid == session
+    assert L.order_status(store, "wb-1") is OrderStatus.SUBMITTED
+    writer.close()

@@ -219,6 +219,7 @@ class _Checkpointer:
         self._commits = 0
         self._wake = threading.Event()
         self._stopped = False
+        self.busy = threading.Lock()  # held while checkpointing; a fork waits for it
         self._thread = threading.Thread(target=self._loop, name="ledger-wal-checkpoint",
                                         daemon=True)
         self._thread.start()
@@ -240,23 +241,31 @@ class _Checkpointer:
 
     def _loop(self) -> None:
         conn: Any = None
-        done = 0
+        done, warned = 0, False
         try:
             while True:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
+                stopping = self._stopped  # read first: every commit before stop() is counted
                 if self._commits != done:
                     done = self._commits
-                    if conn is None:
-                        proxy = self.store.engine.raw_connection()
-                        conn = proxy.driver_connection
-                        proxy.detach()
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                if self._stopped:
+                    try:
+                        with self.busy:
+                            if conn is None:
+                                proxy = self.store.engine.raw_connection()
+                                conn = proxy.driver_connection
+                                proxy.detach()
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except Exception:  # the WAL only grows until a checkpoint succeeds
+                        if not warned:
+                            log.warning("ledger writer: WAL checkpoint of %s failed; retrying "
+                                        "after the next commits", self.store.url, exc_info=True)
+                            warned = True
+                        if conn is not None:
+                            _close_quietly(conn)
+                            conn = None
+                if stopping:
                     return
-        except Exception:  # a failed checkpoint only leaves the WAL longer
-            log.warning("ledger writer: WAL checkpoint failed; the next commits of other "
-                        "connections checkpoint instead", exc_info=True)
         finally:
             if conn is not None:
                 _close_quietly(conn)
@@ -546,15 +555,33 @@ class OrderWriter:
 
 
 _WRITERS: weakref.WeakSet[OrderWriter] = weakref.WeakSet()
+_HELD: list[threading.Lock] = []
+
+
+def _hold_checkpoints_before_fork() -> None:
+    """No fork while a checkpointer is inside SQLite: the child would inherit its locks."""
+    for writer in list(_WRITERS):
+        checkpointer = writer._checkpointer
+        if checkpointer is not None:
+            checkpointer.busy.acquire()
+            _HELD.append(checkpointer.busy)
+
+
+def _release_checkpoints_after_fork() -> None:
+    while _HELD:
+        _HELD.pop().release()
 
 
 def _forget_connections_after_fork() -> None:
+    _HELD.clear()  # the child's copies of those locks belong to threads it does not have
     for writer in list(_WRITERS):
         writer._after_fork()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_connections_after_fork)
+    os.register_at_fork(before=_hold_checkpoints_before_fork,
+                        after_in_parent=_release_checkpoints_after_fork,
+                        after_in_child=_forget_connections_after_fork)
 
 
 _ORDER_COLS = ["client_order_id", "strategy", "symbol", "side", "amount", "price", "venue",
