@@ -439,7 +439,9 @@ async def test_many_orders_over_flaky_rpc_and_websocket_no_double_spend_no_lost_
     assert pm.chain.token_amount(usdc_ata) - usdc0 == d_usdc
     # the faults and both confirmation paths really happened
     assert node.events["send_timeout_landed"] and node.events["swallowed"]
-    assert node.events["status_500"] and node.events["status_lag"]
+    # (a lagging status answer depends on whether the socket answered first: timing, not the
+    # seed; test_notification_confirms_while_statuses_lag covers it deterministically)
+    assert node.events["status_500"]
     assert outcomes["expired"] or any(len(subs) > 1 for subs in by_coid.values())
     assert ws.notified and ws.connections > len(ws.notified)
     assert outcomes["filled"] > n // 2
