@@ -17,6 +17,7 @@ good, statuses are visible and polling has to take over.
 
 import asyncio
 import json
+import random
 from collections import Counter
 
 import httpx
@@ -304,7 +305,10 @@ class RandomFaultNode(LaggingNode):
 
     def __init__(self, chain, rng):
         super().__init__(chain, statuses_visible=True)
-        self.rng = rng
+        # one stream per decision: which faults the n-th send or status query gets depends on
+        # the seed only, not on how the methods interleave in time
+        streams = ("sendTransaction", "getSignatureStatuses", "getTransaction", "doom", "height")
+        self.rngs = {name: random.Random(rng.getrandbits(64)) for name in streams}
         self.events = Counter()
         self.doomed = set()
         self.seen_status = set()
@@ -315,7 +319,7 @@ class RandomFaultNode(LaggingNode):
     def __call__(self, request):
         body = json.loads(request.content)
         method = body["method"]
-        r = self.rng.random()
+        r = self.rngs[method].random() if method in self.rngs else 1.0
         if method == "sendTransaction" and r < 0.15:
             self.events["send_timeout_landed"] += 1
             self.faults.setdefault(method, []).append(("land_then", httpx.ReadTimeout("t/o")))
@@ -332,7 +336,7 @@ class RandomFaultNode(LaggingNode):
             import base64
 
             sig = VersionedTransaction.from_bytes(base64.b64decode(params[0])).signatures[0]
-            if sig not in self.seen_status and self.rng.random() < 0.08:
+            if sig not in self.seen_status and self.rngs["doom"].random() < 0.08:
                 self.doomed.add(sig)
             self.seen_status.add(sig)
             if sig in self.doomed:
@@ -348,7 +352,7 @@ class RandomFaultNode(LaggingNode):
                 self.events["status_lag"] += 1
                 return self._ctx([None] * len(params[0]))
         if method == "getBlockHeight":
-            if self.rng.random() < 0.15:
+            if self.rngs["height"].random() < 0.15:
                 self.chain.advance(1)
             self.reported_height = self.chain.height
             return self.reported_height
@@ -377,8 +381,6 @@ async def test_many_orders_over_flaky_rpc_and_websocket_no_double_spend_no_lost_
     """60 orders through random HTTP faults and a websocket that drops, refuses and resumes:
     every order ends FILLED or EXPIRED, at most one transaction per order lands (and only an
     expired one is ever replaced), and the fills sum to the wallet's change on chain."""
-    import random
-
     rng = random.Random(seed)
     pm = paper_market(("150",), wallet_sol=1_000, wallet_usdc=200_000)
     pm.chain.blockhash_validity = 6
