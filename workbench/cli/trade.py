@@ -109,6 +109,7 @@ def _open_store(settings: Settings) -> Store:
 async def _swap(settings: Settings, paper: PaperWallet, wallet: Wallet | None, *, from_: str,
                 to: str, amount: Decimal, venue: str | None, slippage_bps: int) -> int:
     store = _open_store(settings)
+    session = None
     try:
         session = paper.session(
             store, RiskGate(limits=limits_from_settings(settings.risk)), wallet=wallet,
@@ -148,6 +149,8 @@ async def _swap(settings: Settings, paper: PaperWallet, wallet: Wallet | None, *
                             f"{outcome.order.client_order_id}; see the reconcile lines.")
         return 0
     finally:
+        if session is not None:
+            session.close()
         store.dispose()
 
 

@@ -282,6 +282,10 @@ class TradingSession:
         self.opening = await self.hooks.save_balances(ts=self.clock())
         return self.opening
 
+    def close(self) -> None:
+        """Release the ledger hooks' database connection and checkpoint thread."""
+        self.hooks.close()
+
     def marks(self) -> dict[str, Decimal]:
         """USD marks by symbol (see the ``marks`` argument).
 

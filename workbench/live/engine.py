@@ -930,7 +930,8 @@ class Engine:
         self.recent_order_ts.append(order.ts_init)
         if len(self.recent_order_ts) > 1000:
             del self.recent_order_ts[:-500]
-        ledger.save_order(self.store, order, status=OrderStatus.ACCEPTED, mode=self.mode)
+        assert self.hooks is not None
+        self.hooks.track(order, self.pair)  # stored ACCEPTED by the hooks' prepared writer
         self._recent_ids.add(coid)
         self._probe("accepted", coid)
         await self._execute(slot, order, d)
@@ -1344,6 +1345,8 @@ class Engine:
                 self._publish_state()
                 ledger.audit(self.store, actor="engine", action="engine_stopped",
                              detail={"reason": self.stop_reason, "bars": self.bars_done})
+        if self.hooks is not None:
+            self.hooks.close()  # its own DB connection and WAL-checkpoint thread
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         await self.alerter.flush()
