@@ -272,6 +272,27 @@ def test_order_writer_replaces_a_connection_the_server_dropped(pg_store: Store) 
     writer.close()
 
 
+def test_only_fill_commits_skip_the_wal_flush_on_postgresql(pg_store: Store) -> None:
+    """Fills (which the chain can give again) commit without waiting for the WAL flush; the
+    setting is local to that transaction, so the next intent commits durably again."""
+    writer = L.OrderWriter(pg_store)
+    writer.insert_order(_order("wb-1"), status=OrderStatus.SUBMITTED, signature="5ig",
+                        signed_tx=b"\x01", last_valid_block_height=9)
+    seen: list[str] = []
+    real = writer._exec
+
+    def spy(conn, sql, params):  # type: ignore[no-untyped-def]
+        seen.append(conn.execute("SHOW synchronous_commit").fetchone()[0])
+        return real(conn, sql, params)
+
+    writer._exec = spy  # type: ignore[method-assign]
+    assert writer.save_fills("wb-1", [_fill("wb-1")], signature="5ig") == ([True], True)
+    writer.insert_order(_order("wb-2"), status=OrderStatus.SUBMITTED, signature="6ig",
+                        signed_tx=b"\x02", last_valid_block_height=9)
+    assert seen == ["off", "off", "on"]  # fill, FILLED, then the next intent
+    writer.close()
+
+
 def test_order_writer_leaves_its_connection_to_the_parent_after_fork(store: Store) -> None:
     """A forked child that closes its copy of a writer neither uses nor closes the parent's
     connection: the parent goes on writing on the same session."""
