@@ -122,3 +122,10 @@ def test_engine_price_source_and_jito_are_settings(tmp_path: Path,
     with pytest.raises(ConfigError) as err:
         load_settings(cfg)
     assert err.value.setting == "engine.price_source" and "'coingecko'" in str(err.value)
+
+
+def test_reference_joins_attribute_docs_that_wrap() -> None:
+    """A setting's description continued on the next docstring line is kept whole."""
+    row = next(line for line in Settings.reference().splitlines()
+               if "`execution.confirm_by_subscription`" in line)
+    assert row.endswith("signatureSubscribe (polling stays the fallback); off: poll only. |")

@@ -388,11 +388,22 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     doc = (cls.__doc__ or "").split("Attributes:", 1)
     if len(doc) < 2:
         return out
+    indent: int | None = None  # of the attribute lines; deeper lines continue the last one
+    last: list[str] = []
     for line in doc[1].splitlines():
+        if not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip())
+        if indent is not None and depth > indent and last:
+            for name in last:
+                out[name] += " " + line.strip()
+            continue
         head, sep, meaning = line.strip().partition(": ")
         if sep and head and all(part.strip().isidentifier() for part in head.split("/")):
-            for part in head.split("/"):
-                out[part.strip()] = meaning.strip()
+            indent = depth if indent is None else indent
+            last = [part.strip() for part in head.split("/")]
+            for name in last:
+                out[name] = meaning.strip()
     return out
 
 
