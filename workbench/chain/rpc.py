@@ -68,6 +68,14 @@ def _chunks(items: Sequence[Any], n: int) -> list[Sequence[Any]]:
     return [items[i:i + n] for i in range(0, len(items), n)] or [items]
 
 
+def _parse_epoch_height(result: Any) -> tuple[int, int]:
+    if not isinstance(result, dict):
+        raise SchemaError(f"getEpochInfo should be an object, got {result!r:.120}.",
+                          source="getEpochInfo", payload=result)
+    return (parse_int(result.get("blockHeight"), "getEpochInfo.blockHeight"),
+            parse_int(result.get("absoluteSlot"), "getEpochInfo.absoluteSlot"))
+
+
 class RpcChain:
     """Solana JSON-RPC endpoints as a :class:`Chain`.
 
@@ -79,6 +87,11 @@ class RpcChain:
         clock: monotonic seconds, injectable for tests.
         ws_url: the endpoints' websocket (``signatureSubscribe`` confirmation); None: the
             executor confirms by polling only.
+        expiry_by_slot: before declaring a transaction expired, require the final status
+            answer to come from a node at or past the slot where the expired height was read
+            (:meth:`height_and_slot`, one ``getEpochInfo``), since with failover the height and
+            the status may come from different nodes. None: on with several endpoints (turn
+            it on for one URL that balances over several nodes).
 
     Example:
         >>> async with httpx.AsyncClient() as http:  # doctest: +SKIP
@@ -98,8 +111,11 @@ class RpcChain:
         fees_max_age_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         ws_url: str | None = None,
+        expiry_by_slot: bool | None = None,
     ) -> None:
         self.rpc = rpc
+        self.expiry_by_slot = len(rpc.endpoints) > 1 if expiry_by_slot is None \
+            else expiry_by_slot
         self.ws_url = ws_url
         self.commitment = Commitment(commitment)
         self.blockhash_max_age_s = blockhash_max_age_s
@@ -158,6 +174,13 @@ class RpcChain:
         """``getBlockHeight``. See :class:`Chain`."""
         return await self.rpc.call("getBlockHeight", [{"commitment": self._c(commitment)}],
                                    parse=parse_int)
+
+    async def height_and_slot(self, commitment: Commitment | None = None) -> tuple[int, int]:
+        """``getEpochInfo``: the block height and the slot it was read at, in one answer from
+        one endpoint. Expiry is judged against that slot: a status answer from a node that has
+        not reached it cannot say a transaction did not land."""
+        return await self.rpc.call("getEpochInfo", [{"commitment": self._c(commitment)}],
+                                   parse=_parse_epoch_height)
 
     async def simulate(
         self, tx: VersionedTransaction, *, sig_verify: bool = False,
@@ -247,6 +270,30 @@ class RpcChain:
                     "signatures.", source="getSignatureStatuses")
             out.extend(part)
         return out
+
+    async def signature_statuses_at(
+        self, signatures: Sequence[Signature],
+    ) -> tuple[int, list[SignatureStatus | None]]:
+        """``getSignatureStatuses`` (at most 256) with the answer's ``context.slot``: how far
+        the node that answered had seen, so a "not found" from a lagging node is told apart."""
+        if not 0 < len(signatures) <= MAX_SIGNATURE_STATUSES:
+            raise ValueError(f"signature_statuses_at takes 1..{MAX_SIGNATURE_STATUSES} "
+                             f"signatures, got {len(signatures)}.")
+
+        def parse(result: Any) -> tuple[int, list[SignatureStatus | None]]:
+            ctx = result.get("context") if isinstance(result, dict) else None
+            slot = parse_int(ctx.get("slot") if isinstance(ctx, dict) else None,
+                             "getSignatureStatuses.context.slot")
+            part = parse_signature_statuses(result)
+            if len(part) != len(signatures):
+                raise SchemaError(
+                    f"getSignatureStatuses returned {len(part)} entries for {len(signatures)} "
+                    "signatures.", source="getSignatureStatuses")
+            return slot, part
+
+        return await self.rpc.call(
+            "getSignatureStatuses",
+            [[str(s) for s in signatures], {"searchTransactionHistory": False}], parse=parse)
 
     async def get_transaction(self, signature: Signature) -> ConfirmedTx | None:
         """``getTransaction`` (json, v0 allowed). See :class:`Chain`."""

@@ -15,6 +15,11 @@ answer arrives, never the safety rules:
 * after every (re)subscription one status poll covers a notification lost while it was down;
 * re-broadcasting the same bytes and the block-height expiry check go on either way, and
   expiry is still declared only after a final ``getSignatureStatuses`` finds nothing.
+
+With several endpoints, expiry is not judged on one node's word against another's: the
+final "not found" must come from a node that had reached the slot at which the height past
+``lastValidBlockHeight`` was read (:func:`_final_check`); a lagging answer is re-checked,
+never a reason to sign again.
 """
 
 from __future__ import annotations
@@ -69,6 +74,27 @@ async def _landed_failure(chain: Chain, sig: Signature, err: object,
                              landed=True, venue=chain.name)
 
 
+async def _final_check(chain: Chain, sig: Signature,
+                       last_valid_block_height: int) -> tuple[bool, SignatureStatus | None]:
+    """The status that decides expiry, and whether a "not found" in it may be believed.
+
+    With several endpoints the block height past ``last_valid_block_height`` may come from one
+    node and the status from another that lags, which would not yet see a transaction that
+    landed. A chain with ``expiry_by_slot`` (RpcChain over several endpoints) makes one extra
+    call, ``getEpochInfo`` (``height_and_slot``): expiry holds only if that node's height is
+    past too and the status answer's ``context.slot`` (``signature_statuses_at``) is at least
+    that node's slot. Other chains (LiteSVM, one endpoint) answer from one state.
+
+    Raises:
+        TemporaryVenueError: a call failed; that is not "not found".
+    """
+    if not getattr(chain, "expiry_by_slot", False):
+        return True, (await chain.signature_statuses([sig]))[0]
+    height, seen_slot = await chain.height_and_slot()  # type: ignore[attr-defined]
+    answered_slot, (final,) = await chain.signature_statuses_at([sig])  # type: ignore[attr-defined]
+    return height > last_valid_block_height and answered_slot >= seen_slot, final
+
+
 def _from_notification(note: SignatureNotification, commitment: Commitment) -> SignatureStatus:
     # the notification is sent at the subscribed commitment, so it satisfies it
     return SignatureStatus(slot=note.slot, err=note.err, confirmation_status=str(commitment))
@@ -88,6 +114,7 @@ async def send_and_confirm(
     ws_url: str | None = None,
     ws_policy: RetryPolicy | None = None,
     subscribed_poll_interval_s: float = 5.0,
+    max_lagging_checks: int = 50,
 ) -> SignatureStatus:
     """Broadcast ``tx`` and keep re-broadcasting it until confirmed or expired.
 
@@ -108,6 +135,9 @@ async def send_and_confirm(
         subscribed_poll_interval_s: while subscribed, statuses are still polled this often,
             in case a notification never comes (a node that lost the subscription on its
             side while the socket stayed up).
+        max_lagging_checks: final status answers from a node behind the expiry
+            (see :func:`_final_check`) before giving up with ``TemporaryVenueError`` (the
+            order stays SUBMITTED); never reason to sign again.
 
     Returns:
         The signature's status once it reaches ``commitment`` without error.
@@ -119,7 +149,8 @@ async def send_and_confirm(
     run = partial(_confirm_loop, chain, tx, last_valid_block_height, commitment=commitment,
                   poll_interval_s=poll_interval_s, resend_interval_s=resend_interval_s,
                   send=send, max_polls=max_polls, sleep=sleep,
-                  subscribed_poll_interval_s=subscribed_poll_interval_s)
+                  subscribed_poll_interval_s=subscribed_poll_interval_s,
+                  max_lagging_checks=max_lagging_checks)
     if not ws_url:
         return await run(None)
     async with SignatureWatch(ws_url, tx.signatures[0], commitment=commitment,
@@ -132,10 +163,12 @@ async def _confirm_loop(
     watch: SignatureWatch | None, *, commitment: Commitment, poll_interval_s: float,
     resend_interval_s: float, send: Sender | None, max_polls: int,
     sleep: Callable[[float], Awaitable[None]], subscribed_poll_interval_s: float,
+    max_lagging_checks: int,
 ) -> SignatureStatus:
     sig = tx.signatures[0]
     sender: Sender = send or (lambda t: chain.send_transaction(t, skip_preflight=True))
     last_send = last_poll = -1e18
+    lagging = 0  # final status answers from a node behind the observed expiry
     for _ in range(max_polls):
         now = time.monotonic()
         if now - last_send >= resend_interval_s:
@@ -168,7 +201,7 @@ async def _confirm_loop(
             height = -1
         if height > last_valid_block_height:
             try:  # a failed check is not "not found": expiring on it could fill twice
-                final = (await chain.signature_statuses([sig]))[0]
+                expired, final = await _final_check(chain, sig, last_valid_block_height)
             except TemporaryVenueError as exc:
                 log.info("confirm %s: final status check failed (%s); will retry", sig, exc)
                 await sleep(poll_interval_s)
@@ -176,6 +209,18 @@ async def _confirm_loop(
             if final is None:
                 if watch is not None and watch.notification is not None:
                     continue  # the notification beat the node's status: next loop reads it
+                if not expired:  # the answer came from a node behind the expiry it confirms
+                    lagging += 1
+                    if lagging >= max_lagging_checks:
+                        raise TemporaryVenueError(
+                            f"Transaction {sig}: the chain passed block height "
+                            f"{last_valid_block_height}, but {lagging} final status answers "
+                            "came from nodes behind that point, so it may still have landed; "
+                            "the order stays SUBMITTED and must be reconciled.",
+                            venue=chain.name)
+                    log.info("confirm %s: final status answer lags the expiry; re-checking", sig)
+                    await sleep(poll_interval_s)
+                    continue
                 raise TxExpired(
                     f"Transaction {sig} did not land before block height "
                     f"{last_valid_block_height} (now {height}); it can no longer land. "
