@@ -26,6 +26,7 @@ import respx
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from tests.execution.test_executor_rpc import A, LiteSVMRpcNode, Recorder, _rpc_chain
@@ -73,50 +74,77 @@ class LaggingNode(LiteSVMRpcNode):
 
 
 class PubSubNode:
-    """A Solana PubSub websocket answering ``signatureSubscribe`` from a LiteSVMChain.
+    """A Solana PubSub websocket answering ``signatureSubscribe`` from a LiteSVMChain, several
+    subscriptions per connection (the client shares one socket among its orders).
 
-    ``scripts`` holds one action per connection (then ``notify`` for the rest):
-    ``notify`` replies, then sends the notification once the signature has landed (at once if
-    it already has) and stays open; ``drop`` replies, then aborts the TCP connection before
-    any notification; ``mute`` replies and never notifies (a node that lost the
-    subscription on its side); ``refuse`` aborts without replying.
+    ``scripts`` holds one action per connection (then ``notify`` for the rest), applied to each
+    subscribe request on it: ``notify`` replies, then sends the notification once the
+    signature has landed (at once if it already has); ``drop`` replies, then aborts the TCP
+    connection before any notification; ``mute`` replies and never notifies (a node that lost
+    the subscription on its side); ``refuse`` aborts without replying.
+    ``signatureUnsubscribe`` is answered ``true`` and recorded in ``unsubscribes``.
     """
 
     def __init__(self, chain, scripts=()):
         self.chain = chain
         self.scripts = list(scripts)
         self.subscribes = []
+        self.unsubscribes = []
         self.notified = []
         self.connections = 0
+        self._sub_ids = iter(range(24_001, 1 << 30))
+
+    def _action(self, conn_action):
+        """The action for one subscribe request (per connection here)."""
+        return conn_action
 
     async def handler(self, ws):
         self.connections += 1
-        action = self.scripts.pop(0) if self.scripts else "notify"
-        req = json.loads(await ws.recv())
-        self.subscribes.append(req)
-        if action == "refuse":
-            ws.transport.abort()
-            return
-        assert req["method"] == "signatureSubscribe"
-        sub_id = 24_000 + self.connections
-        await ws.send(json.dumps({"jsonrpc": "2.0", "result": sub_id, "id": req["id"]}))
-        if action == "drop":
-            ws.transport.abort()
-            return
-        if action == "mute":
-            await ws.wait_closed()
-            return
-        sig = Signature.from_string(req["params"][0])
+        conn = self.connections
+        conn_action = self.scripts.pop(0) if self.scripts else "notify"
+        notifiers = []
+        try:
+            async for raw in ws:
+                req = json.loads(raw)
+                if req["method"] == "signatureUnsubscribe":
+                    self.unsubscribes.append(req["params"][0])
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "result": True,
+                                              "id": req["id"]}))
+                    continue
+                self.subscribes.append(req)
+                action = self._action(conn_action)
+                if action == "refuse":
+                    ws.transport.abort()
+                    return
+                assert req["method"] == "signatureSubscribe"
+                sub_id = next(self._sub_ids)
+                await ws.send(json.dumps({"jsonrpc": "2.0", "result": sub_id, "id": req["id"]}))
+                if action == "drop":
+                    ws.transport.abort()
+                    return
+                if action == "notify":
+                    sig = Signature.from_string(req["params"][0])
+                    notifiers.append(asyncio.create_task(self._notify(ws, conn, sub_id, sig)))
+        except ConnectionClosed:
+            pass
+        finally:
+            for task in notifiers:
+                task.cancel()
+
+    async def _notify(self, ws, conn, sub_id, sig):
         while (landed := self.chain.landed(sig)) is None:
             if ws.state is not State.OPEN:
                 return
             await asyncio.sleep(0.002)
-        await ws.send(json.dumps({"jsonrpc": "2.0", "method": "signatureNotification", "params": {
-            "result": {"context": {"slot": landed.slot},
-                       "value": {"err": tx_error_to_json(landed.err)}},
-            "subscription": sub_id}}))
-        self.notified.append((self.connections, str(sig)))
-        await ws.wait_closed()
+        try:
+            await ws.send(json.dumps({
+                "jsonrpc": "2.0", "method": "signatureNotification", "params": {
+                    "result": {"context": {"slot": landed.slot},
+                               "value": {"err": tx_error_to_json(landed.err)}},
+                    "subscription": sub_id}}))
+        except ConnectionClosed:
+            return
+        self.notified.append((conn, str(sig)))
 
     async def __aenter__(self):
         self._server = await serve(self.handler, "127.0.0.1", 0)
@@ -139,8 +167,11 @@ async def _execute(pm, node, ws, intent, config=CONFIG, hooks=None):
             chain = _rpc_chain(http, A)
             chain.ws_url = ws.url
             ex = Executor(chain, pm.wallet, pm.venues, config=config, hooks=hooks)
-            async with asyncio.timeout(30):
-                return await ex.execute(intent)
+            try:
+                async with asyncio.timeout(30):
+                    return await ex.execute(intent)
+            finally:
+                await chain.aclose()
 
 
 def _sell(coid, amount=10**8, pm=None):
@@ -364,16 +395,16 @@ class RandomFaultNode(LaggingNode):
 
 
 class RandomPubSub(PubSubNode):
-    """Each connection notifies (60%), drops after the subscribe reply (30%) or is refused."""
+    """Each subscribe request is notified (60%), answered and then its connection dropped
+    (30%), or its connection aborted unanswered (10%)."""
 
     def __init__(self, chain, rng):
         super().__init__(chain)
         self.rng = rng
 
-    async def handler(self, ws):
+    def _action(self, conn_action):
         r = self.rng.random()
-        self.scripts = ["notify" if r < 0.6 else "drop" if r < 0.9 else "refuse"]
-        await super().handler(ws)
+        return "notify" if r < 0.6 else "drop" if r < 0.9 else "refuse"
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -414,6 +445,7 @@ async def test_many_orders_over_flaky_rpc_and_websocket_no_double_spend_no_lost_
                         outcomes["filled"] += 1
                     except TxExpired:
                         outcomes["expired"] += 1
+                await chain.aclose()
     assert outcomes["filled"] + outcomes["expired"] == n
     assert len(ledger.fills) == outcomes["filled"]
     by_coid = {}
@@ -445,5 +477,6 @@ async def test_many_orders_over_flaky_rpc_and_websocket_no_double_spend_no_lost_
     # seed; test_notification_confirms_while_statuses_lag covers it deterministically)
     assert node.events["status_500"]
     assert outcomes["expired"] or any(len(subs) > 1 for subs in by_coid.values())
-    assert ws.notified and ws.connections > len(ws.notified)
+    # the socket dropped and came back, and each connection served several subscriptions
+    assert ws.notified and 1 < ws.connections < len(ws.subscribes)
     assert outcomes["filled"] > n // 2

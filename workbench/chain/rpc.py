@@ -51,7 +51,7 @@ from workbench.chain.types import (
     SimulationResult,
     TokenAccount,
 )
-from workbench.chain.ws import ws_url_for
+from workbench.chain.ws import SignaturePubSub, ws_url_for
 from workbench.errors import SchemaError
 from workbench.retry import RetryPolicy
 
@@ -85,8 +85,9 @@ class RpcChain:
         blockhash_max_age_s: reuse a fetched blockhash this long (0 disables).
         fees_max_age_s: reuse prioritization fees this long (0 disables).
         clock: monotonic seconds, injectable for tests.
-        ws_url: the endpoints' websocket (``signatureSubscribe`` confirmation); None: the
-            executor confirms by polling only.
+        ws_url: the endpoints' websocket (``signatureSubscribe`` confirmation, on one
+            connection shared by all orders: :meth:`signature_pubsub`, closed by
+            :meth:`aclose`); None: the executor confirms by polling only.
         expiry_by_slot: before declaring a transaction expired, require the final status
             answer to come from a node at or past the slot where the expired height was read
             (:meth:`height_and_slot`, one ``getEpochInfo``), since with failover the height and
@@ -124,6 +125,7 @@ class RpcChain:
         self._blockhash: tuple[float, Commitment, BlockhashInfo] | None = None
         self._fees: dict[tuple[str, ...], tuple[float, list[int]]] = {}
         self._sent_b64: dict[Signature, str] = {}
+        self._pubsub: SignaturePubSub | None = None
 
     @classmethod
     def from_urls(
@@ -148,6 +150,24 @@ class RpcChain:
     def __repr__(self) -> str:
         urls = ", ".join(safe_url(e.url) for e in self.rpc.endpoints)
         return f"RpcChain([{urls}], commitment={self.commitment})"
+
+    def signature_pubsub(self, ws_url: str | None,
+                         policy: RetryPolicy | None = None) -> SignaturePubSub | None:
+        """The chain's one shared PubSub connection for ``signatureSubscribe`` (opened by its
+        first watch, reconnecting with ``policy`` as given by the first caller), or None when
+        ``ws_url`` is not this chain's websocket (the caller then opens its own)."""
+        if not ws_url or ws_url != self.ws_url:
+            return None
+        if self._pubsub is None or self._pubsub.url != ws_url:
+            self._pubsub = SignaturePubSub(ws_url, policy=policy)
+        return self._pubsub
+
+    async def aclose(self) -> None:
+        """Close the shared PubSub connection, if one was opened (the HTTP client is the
+        caller's). The chain stays usable: a later confirmation opens a new one."""
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            await pubsub.aclose()
 
     def _c(self, commitment: Commitment | str | None) -> str:
         return str(Commitment(commitment) if commitment is not None else self.commitment)

@@ -11,6 +11,8 @@ subscription's next notification carries the whole account, so it catches up by 
 signature subscription may miss the one notification it was waiting for. :class:`SignatureWatch`
 handles that for the executor's confirmation: it says when the socket is down (poll meanwhile)
 and asks for one ``getSignatureStatuses`` check after every (re)subscription.
+:class:`SignaturePubSub` does the same for many signatures on ONE shared connection (the
+executor's orders over an ``RpcChain``: one TLS handshake, not one per order).
 
 Example:
     >>> async for update in account_subscribe(ws_url, pool_vault):  # doctest: +SKIP
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -43,7 +46,9 @@ from workbench.retry import RetryPolicy
 __all__ = [
     "AccountNotification",
     "LogsNotification",
+    "SharedSignatureWatch",
     "SignatureNotification",
+    "SignaturePubSub",
     "SignatureWatch",
     "Subscription",
     "account_subscribe",
@@ -445,3 +450,261 @@ class SignatureWatch:
                 await asyncio.wait({task}, timeout=timeout_s)
         if task is None or task.done():
             await self._sub.aclose()
+
+
+class SignaturePubSub:
+    """ONE PubSub connection shared by every in-flight signature watch (one per order).
+
+    Per-order sockets cost a TLS handshake per order on mainnet; this multiplexes
+    ``signatureSubscribe`` on one socket: request ids -> watches awaiting their reply,
+    subscription ids -> watches awaiting their notification. The socket opens lazily with the
+    first watch and reconnects with ``policy`` (exponential backoff + jitter, reset by a
+    successful subscription). After every (re)connection each live watch subscribes again and,
+    on the reply, asks its caller for one status check (a notification sent while the socket
+    was down is lost). When ``policy.max_attempts`` reconnects in a row fail, every watch gets
+    :attr:`SharedSignatureWatch.failed` (its caller polls) and the socket stays closed until
+    the next watch. A watch closed before its notification unsubscribes.
+
+    Args:
+        url: websocket endpoint.
+        policy / open_timeout_s / sleep: see :class:`Subscription`.
+    """
+
+    def __init__(self, url: str, *, policy: RetryPolicy | None = None,
+                 open_timeout_s: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.url = url
+        self.policy = policy or RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=30.0)
+        self.open_timeout_s = open_timeout_s
+        self._sleep = sleep
+        self.connections = 0  # connections opened, for callers' metrics
+        self._watches: set[SharedSignatureWatch] = set()  # started, not closed, not answered
+        self._pending: dict[int, SharedSignatureWatch] = {}  # request id -> watch
+        self._subs: dict[int, SharedSignatureWatch] = {}  # subscription id -> watch
+        self._ids = itertools.count(1)
+        self._ws: Any = None  # open and resubscribed
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def __repr__(self) -> str:
+        return (f"SignaturePubSub({safe_url(self.url)}, watches={len(self._watches)}, "
+                f"connections={self.connections})")
+
+    def watch(self, signature: Signature, *,
+              commitment: Commitment = Commitment.CONFIRMED) -> SharedSignatureWatch:
+        """A watch for ``signature`` on the shared socket; use ``async with``."""
+        return SharedSignatureWatch(self, signature, commitment)
+
+    async def _add(self, watch: SharedSignatureWatch) -> None:
+        if self._closing:
+            watch._end(TemporaryVenueError(f"The PubSub connection to {safe_url(self.url)} "
+                                           "is closed.", venue="rpc-ws"))
+            return
+        self._watches.add(watch)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"pubsub {safe_url(self.url)}")
+        elif self._ws is not None:
+            await self._subscribe(self._ws, watch)
+
+    async def _remove(self, watch: SharedSignatureWatch) -> None:
+        self._watches.discard(watch)
+        sub_id, watch.sub_id = watch.sub_id, None
+        if sub_id is not None and self._subs.pop(sub_id, None) is not None:
+            await self._send(self._ws, "signatureUnsubscribe", [sub_id])
+
+    async def _send(self, ws: Any, method: str, params: list[Any]) -> int:
+        rid = next(self._ids)
+        if ws is not None:
+            try:
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
+                                          "params": params}))
+            except _DROPS:
+                pass  # the reader sees the drop and resubscribes
+        return rid
+
+    async def _subscribe(self, ws: Any, watch: SharedSignatureWatch) -> None:
+        if watch.conn == self.connections:
+            return  # already asked on this connection
+        watch.conn = self.connections
+        rid = next(self._ids)
+        self._pending[rid] = watch
+        try:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe",
+                                      "params": watch.params}))
+        except _DROPS:
+            pass
+
+    async def _on_reply(self, msg: dict[str, Any]) -> bool:
+        watch = self._pending.pop(msg["id"], None)
+        if watch is None:
+            return False  # an unsubscribe's reply
+        if isinstance(msg.get("error"), dict):
+            self._watches.discard(watch)
+            watch._end(classify_rpc_error(msg["error"], venue="rpc-ws",
+                                          request_id=str(msg["id"])))
+            return False
+        sub_id = parse_int(msg.get("result"), "signatureSubscribe subscription id")
+        if watch not in self._watches:  # closed while its request was in flight
+            await self._send(self._ws, "signatureUnsubscribe", [sub_id])
+            return True
+        self._subs[sub_id] = watch
+        watch.sub_id = sub_id
+        watch._set_live(True)
+        return True
+
+    def _on_notification(self, params: Any) -> None:
+        sub_id = params.get("subscription") if isinstance(params, dict) else None
+        watch = self._subs.pop(sub_id, None) if isinstance(sub_id, int) else None
+        if watch is None:
+            return
+        note = parse_signature_notification(params.get("result"))
+        watch.sub_id = None  # the node ends a signature subscription after notifying
+        self._watches.discard(watch)
+        watch._notified(note)
+
+    def _lost(self) -> None:
+        self._ws = None
+        self._pending.clear()
+        self._subs.clear()
+        for watch in self._watches:
+            watch.sub_id = None
+            watch._set_live(False)
+
+    async def _run(self) -> None:
+        failures = 0
+        where = safe_url(self.url)
+        while not self._closing and self._watches:
+            reason: BaseException | None = None
+            try:
+                async with connect(self.url, open_timeout=self.open_timeout_s,
+                                   max_size=2**24) as ws:
+                    self.connections += 1
+                    self._ws = ws
+                    if self._closing:
+                        return
+                    for watch in list(self._watches):
+                        await self._subscribe(ws, watch)
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        if not isinstance(msg, dict):
+                            continue
+                        if isinstance(msg.get("id"), int):
+                            if await self._on_reply(msg):
+                                failures = 0
+                        elif msg.get("method") == "signatureNotification":
+                            self._on_notification(msg.get("params"))
+            except (*_DROPS, json.JSONDecodeError, SchemaError) as exc:
+                reason = exc
+            except InvalidURI as exc:
+                reason = ConfigError(f"Bad websocket URL {where}: {exc}",
+                                     setting="execution.ws_url")
+                failures = self.policy.max_attempts
+            finally:
+                self._lost()
+            if self._closing or not self._watches:
+                return
+            failures += 1
+            if failures >= self.policy.max_attempts:
+                error = reason if isinstance(reason, ConfigError) else TemporaryVenueError(
+                    f"signatureSubscribe on {where} failed {failures} times in a row "
+                    f"({type(reason).__name__ if reason else 'closed'}); giving up.",
+                    venue="rpc-ws")
+                for watch in list(self._watches):
+                    watch._end(error)
+                self._watches.clear()
+                return
+            delay = self.policy.delay_s(failures)
+            log.info("PubSub %s dropped (%s); resubscribing %d signatures in %.2fs", where,
+                     type(reason).__name__ if reason else "closed by server",
+                     len(self._watches), delay)
+            await self._sleep(delay)
+
+    async def aclose(self, timeout_s: float = 2.0) -> None:
+        """Close the socket and end the connection task (no reconnect); open watches fail
+        over to polling."""
+        self._closing = True
+        ws, task = self._ws, self._task
+        if ws is not None:
+            await ws.close()
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=timeout_s)
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=timeout_s)
+        closed = TemporaryVenueError(f"The PubSub connection to {safe_url(self.url)} was "
+                                     "closed.", venue="rpc-ws")
+        for watch in list(self._watches):
+            watch._end(closed)
+        self._watches.clear()
+
+
+class SharedSignatureWatch:
+    """A :class:`SignatureWatch` (same reading interface) on a :class:`SignaturePubSub`."""
+
+    def __init__(self, pubsub: SignaturePubSub, signature: Signature,
+                 commitment: Commitment) -> None:
+        self.pubsub = pubsub
+        self.signature = signature
+        self.params = [str(signature), {"commitment": str(commitment)}]
+        self.notification: SignatureNotification | None = None
+        self.failed: BaseException | None = None
+        self.live = False
+        self.subscriptions = 0  # successful subscriptions so far (1 + resubscriptions)
+        self.sub_id: int | None = None
+        self.conn = 0  # the connection number its last subscribe was sent on
+        self._recheck = False
+        self._changed = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return (f"SharedSignatureWatch({self.signature}, live={self.live}, "
+                f"notified={self.notification is not None}, "
+                f"subscriptions={self.subscriptions})")
+
+    async def __aenter__(self) -> SharedSignatureWatch:
+        await self.pubsub._add(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Leave the shared socket (unsubscribing if still subscribed); it stays open."""
+        self.live = False
+        await self.pubsub._remove(self)
+
+    def _set_live(self, up: bool) -> None:
+        if up:
+            self.subscriptions += 1
+            self._recheck = True
+        if up != self.live or up:
+            self.live = up
+            self._changed.set()
+
+    def _notified(self, note: SignatureNotification) -> None:
+        self.notification = note
+        self.live = False
+        self._changed.set()
+
+    def _end(self, error: BaseException) -> None:
+        self.failed = error
+        self.live = False
+        self._changed.set()
+        log.info("signatureSubscribe %s ended (%s); confirmation falls back to polling",
+                 self.signature, error)
+
+    def take_recheck(self) -> bool:
+        """True once after each (re)subscription: check the status once by RPC."""
+        recheck, self._recheck = self._recheck, False
+        return recheck
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when something changed (notification, subscribed, dropped) or after
+        ``timeout_s``."""
+        if self._changed.is_set() or timeout_s <= 0:
+            await asyncio.sleep(0)
+        else:
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout_s)
+            except TimeoutError:
+                pass
+        self._changed.clear()

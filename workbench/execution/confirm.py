@@ -7,9 +7,11 @@ only allowed once the chain's block height has passed the first one's
 ``lastValidBlockHeight`` and a final status check still does not find it (:class:`TxExpired`).
 
 How the outcome is learnt: by polling ``getSignatureStatuses``, or, given a websocket URL, by a
-``signatureSubscribe`` (:class:`~workbench.chain.ws.SignatureWatch`) that replaces the status
-polls while the socket is up. The subscription only changes how fast and how cheaply the
-answer arrives, never the safety rules:
+``signatureSubscribe`` that replaces the status polls while the socket is up: on the chain's
+one shared PubSub connection when it has one for that URL (``RpcChain.signature_pubsub``,
+:class:`~workbench.chain.ws.SharedSignatureWatch`), else on a socket of its own
+(:class:`~workbench.chain.ws.SignatureWatch`). The subscription only changes how fast and how
+cheaply the answer arrives, never the safety rules:
 
 * while the socket is down (connecting, dropped, reconnecting, given up) the loop polls;
 * after every (re)subscription one status poll covers a notification lost while it was down;
@@ -36,7 +38,7 @@ from solders.transaction import VersionedTransaction
 from workbench.chain.base import Chain
 from workbench.chain.classify import classify_tx_error
 from workbench.chain.types import Commitment, SignatureStatus
-from workbench.chain.ws import SignatureNotification, SignatureWatch
+from workbench.chain.ws import SharedSignatureWatch, SignatureNotification, SignatureWatch
 from workbench.errors import TemporaryVenueError, TxExpired, WorkbenchError
 from workbench.retry import RetryPolicy
 
@@ -153,15 +155,19 @@ async def send_and_confirm(
                   max_lagging_checks=max_lagging_checks)
     if not ws_url:
         return await run(None)
-    async with SignatureWatch(ws_url, tx.signatures[0], commitment=commitment,
-                              policy=ws_policy) as watch:
+    shared = getattr(chain, "signature_pubsub", None)
+    pubsub = shared(ws_url, ws_policy) if shared is not None else None
+    watch: SignatureWatch | SharedSignatureWatch = (
+        pubsub.watch(tx.signatures[0], commitment=commitment) if pubsub is not None
+        else SignatureWatch(ws_url, tx.signatures[0], commitment=commitment, policy=ws_policy))
+    async with watch:
         return await run(watch)
 
 
 async def _confirm_loop(
     chain: Chain, tx: VersionedTransaction, last_valid_block_height: int,
-    watch: SignatureWatch | None, *, commitment: Commitment, poll_interval_s: float,
-    resend_interval_s: float, send: Sender | None, max_polls: int,
+    watch: SignatureWatch | SharedSignatureWatch | None, *, commitment: Commitment,
+    poll_interval_s: float, resend_interval_s: float, send: Sender | None, max_polls: int,
     sleep: Callable[[float], Awaitable[None]], subscribed_poll_interval_s: float,
     max_lagging_checks: int,
 ) -> SignatureStatus:
