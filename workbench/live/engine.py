@@ -1351,6 +1351,10 @@ class Engine:
             await self.metrics_server.stop()
         await self.alerter.flush()
         await self.alerter.close()
+        close_chain = getattr(getattr(self, "chain", None), "aclose", None)
+        if close_chain is not None:  # RpcChain: its shared signature-subscription socket
+            with contextlib.suppress(WorkbenchError):
+                await close_chain()
         if self._owns_http and self._http is not None:
             await self._http.aclose()
             self._http = None
