@@ -37,6 +37,21 @@ def test_config_show_masks_secrets(capsys: pytest.CaptureFixture[str],
     assert "risk.max_daily_loss" in out and "be-secret-key" not in out and "**********" in out
 
 
+def test_root_config_holds_for_the_whole_process(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """`workbench --config F ...`: code that loads settings on its own later in the process (a
+    strategy reading the model registry, a job's kernel) gets F too, not the defaults."""
+    from workbench.config import load_settings
+
+    monkeypatch.setenv("WORKBENCH_CONFIG", "")  # restored after the test
+    cfg = tmp_path / "elsewhere.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "other.db"}"\n')
+    assert main(["--config", str(cfg), "config", "show"]) == 0
+    assert "other.db" in capsys.readouterr().out
+    assert load_settings().database_url.endswith("other.db")
+
+
 def test_bad_config_is_one_line_and_code_2(capsys: pytest.CaptureFixture[str],
                                            tmp_path: Path) -> None:
     """A bad config prints one error line (no traceback) and exits with the config code."""

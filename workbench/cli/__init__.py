@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -69,11 +70,16 @@ def settings_from(config: Path | None = None) -> Settings:
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML config file.")
+        Path | None, typer.Option(
+            "--config", "-c", help="TOML config file (for the whole process, as WORKBENCH_CONFIG).")
     ] = None,
 ) -> None:
     _STATE["debug"] = debug
     _STATE["config"] = config
+    if config is not None:
+        # the whole process (a strategy reading the model registry, a job's notebook kernel)
+        # then loads the same file as the command, not ./workbench.toml or nothing
+        os.environ["WORKBENCH_CONFIG"] = str(config.resolve())
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
