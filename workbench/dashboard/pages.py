@@ -23,6 +23,7 @@ from bokeh.plotting import figure
 from workbench.dashboard import queries
 from workbench.dashboard.context import DashboardContext
 from workbench.dashboard.control import KILL_CONFIRMATION, ControlRefused
+from workbench.dashboard.ssr import overview_cards
 from workbench.errors import WorkbenchError
 from workbench.store import ledger
 
@@ -101,15 +102,6 @@ def _set_html(pane: pn.pane.HTML, html: str) -> None:
     """Send ``html`` only when it differs from what the browser shows."""
     if pane.object != html:
         pane.object = html
-
-
-def _fmt_money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _card(title: str, value: str, *, css: str, tone: str = "") -> str:
-    return (f'<div class="wb-card {tone}" data-testid="{css}"><div class="wb-card-title">{title}'
-            f'</div><div class="wb-card-value">{value}</div></div>')
 
 
 CSS = """
@@ -233,17 +225,7 @@ class OverviewPage(Page):
                                        heartbeat_s=self.ctx.settings.engine.heartbeat_s)
         self.data = data
         st = data.status
-        cards = "".join([
-            _card("Equity", _fmt_money(data.last_equity), css="equity"),
-            _card("Today's PnL", f"{data.today_pnl:+,.2f}", css="today-pnl",
-                  tone="wb-good" if data.today_pnl >= 0 else "wb-bad"),
-            _card("Drawdown", f"{data.drawdown_pct:.2f} %", css="drawdown",
-                  tone="wb-bad" if data.drawdown_pct < 0 else ""),
-            _card("Max drawdown", f"{data.max_drawdown_pct:.2f} %", css="max-drawdown"),
-            _card("Breaker", st.breaker, css="breaker", tone="wb-bad" if st.is_tripped else ""),
-            _card("Engine", "running" if st.is_running else "not running", css="engine",
-                  tone="wb-good" if st.is_running else "wb-bad"),
-        ])
+        cards = overview_cards(data)
         if cards != self.cards.object:
             self.cards.object = cards
         eq = data.equity

@@ -129,8 +129,27 @@ def _e(value: Any) -> str:
 
 
 def _card(title: str, value: str, *, testid: str, tone: str = "") -> str:
-    return (f'<div class="wb-card {tone}" data-testid="ssr-{testid}"><div class="wb-card-title">'
+    return (f'<div class="wb-card {tone}" data-testid="{testid}"><div class="wb-card-title">'
             f'{_e(title)}</div><div class="wb-card-value">{_e(value)}</div></div>')
+
+
+def overview_cards(data: OverviewData, *, testid_prefix: str = "") -> str:
+    """The Overview's figure cards: one definition for the live page and the first paint
+    (whose test ids carry the ``ssr-`` prefix, so tests can tell the two apart)."""
+    st = data.status
+    cards = [
+        ("Equity", _money(data.last_equity), "equity", ""),
+        ("Today's PnL", f"{data.today_pnl:+,.2f}", "today-pnl",
+         "wb-good" if data.today_pnl >= 0 else "wb-bad"),
+        ("Drawdown", f"{data.drawdown_pct:.2f} %", "drawdown",
+         "wb-bad" if data.drawdown_pct < 0 else ""),
+        ("Max drawdown", f"{data.max_drawdown_pct:.2f} %", "max-drawdown", ""),
+        ("Breaker", st.breaker, "breaker", "wb-bad" if st.is_tripped else ""),
+        ("Engine", "running" if st.is_running else "not running", "engine",
+         "wb-good" if st.is_running else "wb-bad"),
+    ]
+    return "".join(_card(title, value, testid=f"{testid_prefix}{key}", tone=tone)
+                   for title, value, key, tone in cards)
 
 
 def _money(value: float | None) -> str:
@@ -188,17 +207,7 @@ def equity_svg(equity: pd.DataFrame, *, width: int = 1000, height: int = 220,
 def render_overview(data: OverviewData) -> str:
     """The Overview page's values as static HTML (the same numbers the live page shows)."""
     st = data.status
-    cards = "".join([
-        _card("Equity", _money(data.last_equity), testid="equity"),
-        _card("Today's PnL", f"{data.today_pnl:+,.2f}", testid="today-pnl",
-              tone="wb-good" if data.today_pnl >= 0 else "wb-bad"),
-        _card("Drawdown", f"{data.drawdown_pct:.2f} %", testid="drawdown",
-              tone="wb-bad" if data.drawdown_pct < 0 else ""),
-        _card("Max drawdown", f"{data.max_drawdown_pct:.2f} %", testid="max-drawdown"),
-        _card("Breaker", st.breaker, testid="breaker", tone="wb-bad" if st.is_tripped else ""),
-        _card("Engine", "running" if st.is_running else "not running", testid="engine",
-              tone="wb-good" if st.is_running else "wb-bad"),
-    ])
+    cards = overview_cards(data, testid_prefix="ssr-")
     exp = data.exposure
     exposure = _table(list(exp.columns), [
         [_decimal_text(v) if c in ("quantity", "value") else v for c, v in zip(exp.columns, row,
